@@ -1,0 +1,160 @@
+"""TCP throughput between containers of two lab hosts: underlay, static routes, VXLAN.
+
+Creates a docker-in-docker lab (playbooks/lab/create.yml, Docker objects
+``crosshost-bench-tput-*``, underlay 198.18.13.0/24), configures it with the direct
+routing backend, then with the flannel-compatible VXLAN backend (one run each), and
+measures with iperf3 (Debian's, from the lab host image):
+
+* ``underlay``       host to host over the lab hosts' eth0 (the ceiling);
+* ``static_routes``  container to container, routed via the peer host's underlay address;
+* ``vxlan``          container to container through flannel.1 (MTU 1450).
+
+The containers are the bridge-mode probes of playbooks/verify.yml (busybox app image, no
+iperf3 inside): iperf3 runs in the probe's network namespace (``nsenter --target <pid>
+--net``), so its packets take exactly the container's path (its eth0, MTU, docker0,
+routes) while the binary comes from the lab host. This is what ``docker run
+--net=container:crosshost-probe <host image> iperf3`` would do, without loading the
+486 MB host image into every inner dockerd.
+
+    .venv/bin/python benchmarks/bench_throughput.py [--seconds 5] [--repeat 3] [--keep]
+
+Prints one row per path: the median throughput of the runs and its ratio to the
+underlay. Numbers depend on the machine and its load: compare rows of one run. The lab
+is destroyed at the end unless --keep.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+
+from labdriver import create_lab, destroy_lab, recap  # noqa: E402  (path set just above)
+
+LAB_NAME = 'crosshost-bench-tput'
+LAB_SUBNET = '198.18.13.0/24'
+HOSTS = 2
+PROBE = 'crosshost-probe'
+PORT = 5201
+CLUSTER_VARS = """---
+# Written by benchmarks/bench_throughput.py
+crosshost_network: 100.64.0.0/16
+crosshost_subnet_len: 24
+crosshost_backend: static_routes
+"""
+
+
+def site_playbook():
+    """site.yml once it knows the vxlan backend, else the overlay scenario's converge (site.yml + that block)."""
+    with open(os.path.join(ROOT, 'playbooks', 'site.yml')) as handle:
+        if 'crosshost.network.flannel' in handle.read():
+            return 'playbooks/site.yml'
+    return 'molecule/overlay/converge.yml'
+
+
+def converge(lab, backend):
+    rc, output = lab.playbook(site_playbook(), '-e', 'crosshost_backend=%s' % backend, check=False)
+    failed = [host for host, counts in recap(output).items() if counts.get('failed') or counts.get('unreachable')]
+    if rc != 0 or failed:
+        raise RuntimeError('%s with backend %s failed:\n%s' % (site_playbook(), backend, output[-4000:]))
+
+
+def fresh_probes(lab):
+    """(Re)create the probes so that they get the MTU and subnet of the current backend."""
+    for host in lab.hosts:
+        lab.sh(host, 'docker', 'rm', '--force', PROBE, check=False)
+    rc, output = lab.playbook('playbooks/verify.yml', check=False)
+    if rc != 0:
+        raise RuntimeError('verify.yml failed:\n%s' % output[-4000:])
+
+
+def probe_ns(lab, host):
+    """nsenter argv prefix entering the probe container's network namespace on host."""
+    pid = lab.sh(host, 'docker', 'inspect', '--format', '{{.State.Pid}}', PROBE).strip()
+    return ['nsenter', '--target', pid, '--net']
+
+
+def probe_ip(lab, host):
+    return lab.sh(host, 'docker', 'inspect', '--format', '{{.NetworkSettings.IPAddress}}', PROBE).strip()
+
+
+def underlay_ip(lab, host):
+    out = lab.ip_json(host, '-4', 'address', 'show', 'dev', 'eth0')
+    return out[0]['addr_info'][0]['local']
+
+
+def iperf(lab, server, client, target, seconds, server_ns=(), client_ns=()):
+    """One TCP run: iperf3 server (one connection) on `server`, client on `client`; bits/s received."""
+    lab.sh(server, *(list(server_ns) + ['iperf3', '--server', '--one-off', '--daemon', '--port', str(PORT)]))
+    time.sleep(0.5)
+    try:
+        out = lab.sh(client, *(list(client_ns) + ['iperf3', '--client', target, '--port', str(PORT), '--time', str(seconds),
+                                                  '--json', '--connect-timeout', '3000']))
+    finally:
+        # A server left waiting (client failed) would block the next run's port.
+        lab.sh(server, 'pkill', '-f', 'iperf3 --server --one-off --daemon --port %d' % PORT, check=False)
+    result = json.loads(out)
+    return result['end']['sum_received']['bits_per_second'], result['end']['sum_sent'].get('retransmits', 0)
+
+
+def measure(lab, label, seconds, repeat, containers):
+    server, client = lab.hosts[1], lab.hosts[0]
+    if containers:
+        target = probe_ip(lab, server)
+        server_ns, client_ns = probe_ns(lab, server), probe_ns(lab, client)
+        mtu = lab.sh(client, *(client_ns + ['cat', '/sys/class/net/eth0/mtu'])).strip()
+    else:
+        target = underlay_ip(lab, server)
+        server_ns = client_ns = []
+        mtu = lab.sh(client, 'cat', '/sys/class/net/eth0/mtu').strip()
+    runs = [iperf(lab, server, client, target, seconds, server_ns, client_ns) for run in range(repeat)]
+    return dict(label=label, mtu=int(mtu), bps=statistics.median(r[0] for r in runs),
+                retransmits=sum(r[1] for r in runs), runs=len(runs))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seconds', type=int, default=5, help='seconds per iperf3 run (default 5)')
+    parser.add_argument('--repeat', type=int, default=3, help='runs per path; the median is shown (default 3)')
+    parser.add_argument('--keep', action='store_true', help='leave the lab running')
+    args = parser.parse_args()
+
+    rows = []
+    status = 0
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix='crosshost-bench-tput-') as inventory_dir:
+        try:
+            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, cluster_vars=CLUSTER_VARS)
+            converge(lab, 'static_routes')
+            fresh_probes(lab)
+            rows.append(measure(lab, 'underlay (host eth0 -> host eth0)', args.seconds, args.repeat, containers=False))
+            rows.append(measure(lab, 'static_routes (container -> container)', args.seconds, args.repeat, containers=True))
+            converge(lab, 'vxlan')
+            fresh_probes(lab)
+            rows.append(measure(lab, 'vxlan (container -> container)', args.seconds, args.repeat, containers=True))
+        except (RuntimeError, AssertionError, subprocess.SubprocessError, ValueError, KeyError) as exc:
+            print('bench_throughput: %s' % exc, file=sys.stderr)
+            status = 1
+        finally:
+            if not args.keep:
+                destroy_lab(LAB_NAME)
+
+    if rows:
+        base = rows[0]['bps']
+        print()
+        print('TCP throughput between 2 lab hosts, iperf3 %d x %d s, median (%.0f s in all)'
+              % (args.repeat, args.seconds, time.monotonic() - started))
+        print('%-40s %6s %12s %9s %12s' % ('path', 'MTU', 'Gbit/s', 'ratio', 'retransmits'))
+        for row in rows:
+            print('%-40s %6d %12.2f %9.2f %12d' % (row['label'], row['mtu'], row['bps'] / 1e9, row['bps'] / base, row['retransmits']))
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())

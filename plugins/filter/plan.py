@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) crosshost.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters computing the cluster plan once, on the controller.
+
+``cluster_plan`` turns what the ``preflight`` role collected from every host into one
+plan (host -> subnet, gateway, underlay address, VTEP MAC...) plus the new content of
+the allocations file; ``host_interfaces`` reduces a host's network facts to what the
+plan needs. Documentation: cluster_plan.yml and host_interfaces.yml beside this file.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.crosshost.network.plugins.module_utils._subnets import (
+    DEFAULT_MTU,
+    SubnetError,
+    allocate,
+    check_subnet,
+    overlap_errors,
+    parse_address,
+    parse_network,
+    stable_mac,
+    subnet_at,
+    subnet_bounds,
+    subnet_entry,
+    validate_subnet_len,
+)
+
+# Per-host inputs that describe the whole cluster: every host must agree on them.
+_CLUSTER_KEYS = (
+    ('network', 'crosshost_network'),
+    ('subnet_len', 'crosshost_subnet_len'),
+    ('subnet_min', 'crosshost_subnet_min'),
+    ('subnet_max', 'crosshost_subnet_max'),
+)
+
+
+def _text(value):
+    return '' if value is None else str(value).strip()
+
+
+def _fact_key(device):
+    """Key of an interface in ansible_facts ('-' and ':' become '_')."""
+    return device.replace('-', '_').replace(':', '_')
+
+
+def host_interfaces(facts):
+    """``ansible_facts`` (network subset) -> ``[{interface, mtu, addresses}]``, sorted by name.
+
+    ``addresses`` lists every IPv4 address with its prefix (primary and secondaries).
+    """
+    if not isinstance(facts, Mapping):
+        return []
+    result = []
+    for name in sorted(set(str(n) for n in (facts.get('interfaces') or []))):
+        data = facts.get(_fact_key(name))
+        if not isinstance(data, Mapping):
+            continue
+        addresses = []
+        for entry in [data.get('ipv4')] + list(data.get('ipv4_secondaries') or []):
+            if isinstance(entry, Mapping) and entry.get('address'):
+                prefix = entry.get('prefix') or entry.get('netmask')
+                addresses.append('%s/%s' % (entry['address'], prefix) if prefix else str(entry['address']))
+        result.append(dict(interface=str(data.get('device') or name), mtu=data.get('mtu'), addresses=addresses))
+    return result
+
+
+def _agree(hosts, names):
+    """The cluster-wide values, checked to be the same on every host."""
+    values = {}
+    for key, var in _CLUSTER_KEYS:
+        texts = dict((name, _text(hosts[name].get(key))) for name in names)
+        ref = next((name for name in names if texts[name]), names[0])
+        for name in names:
+            if texts[name] == texts[ref]:
+                continue
+            if not texts[name]:
+                raise SubnetError('host %s: %s is not set, but host %s has %r: it must be the same for every host of the cluster'
+                                  % (name, var, ref, texts[ref]), name, None)
+            raise SubnetError('host %s: %s %r differs from %r on host %s: it must be the same for every host of the cluster'
+                              % (name, var, texts[name], texts[ref], ref), name, texts[name])
+        values[key] = hosts[ref].get(key)
+    if not _text(values['network']):
+        raise SubnetError('host %s: crosshost_network is not set (the container network of the whole cluster, e.g. 100.64.0.0/16)'
+                          % names[0], names[0], values['network'])
+    return values
+
+
+def _underlay(name, data):
+    """(ip, interface, mtu) of one host: explicit values first, then its facts."""
+    default = data.get('default_ipv4') if isinstance(data.get('default_ipv4'), Mapping) else {}
+    interfaces = [i for i in (data.get('interfaces') or []) if isinstance(i, Mapping)]
+    explicit = _text(data.get('underlay_ip'))
+    ip = parse_address(explicit or default.get('address'), host=name)
+
+    interface = _text(data.get('underlay_interface'))
+    if not interface:
+        # The interface carrying the underlay address; else the default-route one.
+        for entry in interfaces:
+            if any(_text(a).partition('/')[0] == str(ip) for a in entry.get('addresses') or []):
+                interface = entry['interface']
+                break
+        else:
+            interface = _text(default.get('interface'))
+
+    mtu = data.get('underlay_mtu')
+    if mtu is None or _text(mtu) == '':
+        mtu = next((i.get('mtu') for i in interfaces if i.get('interface') == interface and i.get('mtu')), None)
+        if mtu is None and interface and interface == _text(default.get('interface')):
+            mtu = default.get('mtu')
+    try:
+        mtu = int(mtu) if mtu is not None and _text(mtu) != '' else DEFAULT_MTU
+    except (TypeError, ValueError):
+        raise SubnetError('host %s: crosshost_underlay_mtu %r is not an integer' % (name, mtu), name, mtu)
+    if not 576 <= mtu <= 65535:
+        raise SubnetError('host %s: crosshost_underlay_mtu %d is out of range (576..65535)' % (name, mtu), name, mtu)
+    return ip, interface or None, mtu
+
+
+def _kept(allocations, source):
+    """``{host: subnet}`` from the allocations file's content (None: no file yet)."""
+    if allocations is None or allocations == '':
+        return {}
+    if not isinstance(allocations, Mapping):
+        raise SubnetError('%s: expected a YAML mapping with "subnets: {host: subnet}", got %r' % (source, allocations), None, allocations)
+    subnets = allocations.get('subnets')
+    if subnets is None:
+        return {}
+    if not isinstance(subnets, Mapping):
+        raise SubnetError('%s: "subnets" must map host -> subnet, got %r' % (source, subnets), None, subnets)
+    return dict((str(h), _text(s)) for h, s in subnets.items())
+
+
+def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file'):
+    """Plan the whole cluster; see cluster_plan.yml for the input and output shapes."""
+    try:
+        return _cluster_plan(hosts, allocations, inventory_hosts, source)
+    except SubnetError as exc:
+        raise AnsibleFilterError(exc.msg)
+
+
+def _cluster_plan(hosts, allocations, inventory_hosts, source):
+    if not isinstance(hosts, Mapping) or not hosts:
+        raise SubnetError('cluster_plan needs a mapping host -> inputs with at least one host, got %r' % (hosts,))
+    hosts = dict((str(h), v if isinstance(v, Mapping) else {}) for h, v in hosts.items())
+    names = sorted(hosts)
+    cluster = _agree(hosts, names)
+    network = parse_network(cluster['network'], host=names[0])
+    subnet_len = validate_subnet_len(network, cluster['subnet_len'], host=names[0])
+    first, last = subnet_bounds(network, subnet_len, cluster['subnet_min'], cluster['subnet_max'], host=names[0])
+
+    errors = []
+    underlay = {}
+    for name in names:
+        try:
+            underlay[name] = _underlay(name, hosts[name])
+        except SubnetError as exc:
+            errors.append(exc.msg)
+    seen = {}
+    for name in names:
+        if name in underlay:
+            ip = underlay[name][0]
+            if ip in seen:
+                errors.append('hosts %s and %s have the same underlay address %s: set crosshost_underlay_ip per host' % (seen[ip], name, ip))
+            seen.setdefault(ip, name)
+    if errors:
+        raise SubnetError('; '.join(errors))
+
+    kept = _kept(allocations, source)
+    members = set(names)
+    outside = set(str(h) for h in inventory_hosts) - members if inventory_hosts is not None else set()
+    reserved = dict((h, s) for h, s in kept.items() if h in outside)
+    pins = dict((name, hosts[name].get('subnet')) for name in names)
+    subnets = allocate(names, network, subnet_len, kept=kept, pins=pins, reserved=reserved,
+                       subnet_min=cluster['subnet_min'], subnet_max=cluster['subnet_max'])
+
+    for name in names:
+        errors.extend(overlap_errors(network, name, underlay[name][0], hosts[name].get('interfaces'), subnets[name]))
+    if errors:
+        raise SubnetError('; '.join(errors))
+
+    plan = {}
+    macs = {}
+    for name in names:
+        ip, interface, mtu = underlay[name]
+        entry = subnet_entry(subnets[name])
+        entry.update(
+            underlay_ip=str(ip),
+            underlay_interface=interface,
+            underlay_mtu=mtu,
+            vtep_mac=stable_mac(network, name),
+            network=str(network),
+        )
+        if entry['vtep_mac'] in macs:  # 40 random bits: practically never, but never silently
+            raise SubnetError('hosts %s and %s derive the same VTEP MAC %s: rename one' % (macs[entry['vtep_mac']], name, entry['vtep_mac']))
+        macs[entry['vtep_mac']] = name
+        plan[name] = entry
+
+    kept_reserved = {}
+    for owner in sorted(reserved):
+        try:
+            subnet = check_subnet(reserved[owner], network, subnet_len, (first, last))
+        except SubnetError:
+            continue  # no longer fits this network: dropped from the file
+        if str(subnet) not in [str(s) for s in subnets.values()] and str(subnet) not in kept_reserved.values():
+            kept_reserved[owner] = str(subnet)
+
+    all_subnets = dict((name, str(subnet)) for name, subnet in subnets.items())
+    all_subnets.update(kept_reserved)
+    return dict(
+        network=str(network),
+        subnet_len=subnet_len,
+        subnet_min=str(subnet_at(network, subnet_len, first).network_address),
+        subnet_max=str(subnet_at(network, subnet_len, last).network_address),
+        hosts=names,
+        plan=plan,
+        reserved=kept_reserved,
+        allocations=dict(network=str(network), subnet_len=subnet_len, subnets=all_subnets),
+    )
+
+
+class FilterModule(object):
+    """crosshost.network cluster plan filters."""
+
+    def filters(self):
+        return {
+            'cluster_plan': cluster_plan,
+            'host_interfaces': host_interfaces,
+        }

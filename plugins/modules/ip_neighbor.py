@@ -1,0 +1,316 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) crosshost.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: ip_neighbor
+short_description: Manage the permanent neighbour (ARP/NDP) entries of one device
+version_added: 0.1.0
+author: crosshost.network contributors (@crosshost)
+description:
+  - Makes the neighbour table of one device hold a declared list of permanent entries
+    (IP address -> link-layer address), IPv4 and IPv6, in the host or in another network
+    namespace, with one C(ip -batch -) call.
+  - This is what a VXLAN overlay needs per peer - for example
+    C(100.64.2.0 lladdr <peer VTEP MAC> dev flannel.1 nud permanent).
+  - Entries this module installs carry the protocol id 147 (C(crosshost), registered in
+    C(/etc/iproute2/rt_protos.d/crosshost.conf)); C(ip -json neigh) shows it as
+    C("protocol"). Purge and O(state=absent) only ever delete entries with that id.
+  - A permanent (or C(noarp)) entry for a declared address that somebody else made is an
+    error naming it, unless O(force=true). Dynamic entries (learned by ARP/NDP, in any
+    state such as C(REACHABLE) or C(STALE)) are a cache and are simply replaced.
+options:
+  dev:
+    description:
+      - The device whose neighbour entries are managed, for example V(flannel.1). It
+        must exist and use neighbour discovery (no C(NOARP) flag).
+    type: str
+    required: true
+  neighbors:
+    description:
+      - The entries of O(dev). With O(state=absent) only O(neighbors[].address) is used.
+    type: list
+    elements: dict
+    default: []
+    aliases: [neighbours]
+    suboptions:
+      address:
+        description:
+          - The IPv4 or IPv6 address (C(ip neigh) C(to)), for example V(100.64.2.0).
+        type: str
+        required: true
+      lladdr:
+        description:
+          - The link-layer (MAC) address, for example V(aa:bb:cc:00:00:02); any case,
+            C(:) or C(-) separated. Required with O(state=present).
+        type: str
+  state:
+    description:
+      - V(present) installs or updates (C(ip neigh replace ... nud permanent protocol 147))
+        every declared entry.
+      - V(absent) deletes the declared addresses' entries that carry our protocol id;
+        others are left alone with a warning.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - With O(state=present), also delete the entries of O(dev) carrying our protocol id
+        whose address is not declared. Entries without it (made by hand, by other tools,
+        or learned) are never touched.
+    type: bool
+    default: false
+  force:
+    description:
+      - Replace a permanent entry for a declared address that somebody else made (it then
+        carries our protocol id). Without it such an entry is an error and nothing is
+        changed.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - crosshost.network.target
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows, one line an entry, our entries on O(dev) and the entries at the declared addresses, before and after.
+  platform:
+    platforms: posix
+notes:
+  - Needs a kernel and iproute2 that support the neighbour C(protocol) attribute
+    (Linux 5.0 or later, iproute2 5.0 or later).
+  - Writing the protocol name file on the host is reported as a change (and in
+    RV(commands) as an C(echo) line).
+seealso:
+  - module: crosshost.network.bridge_fdb
+  - module: crosshost.network.ip_route
+'''
+
+EXAMPLES = r'''
+- name: One neighbour per VXLAN peer (flannel-style), removing peers that left
+  crosshost.network.ip_neighbor:
+    dev: flannel.1
+    neighbors:
+      - address: 100.64.2.0
+        lladdr: c6:d2:32:6f:8f:44
+      - address: 100.64.3.0
+        lladdr: 4a:51:0e:93:2b:10
+    purge: true
+
+- name: Remove one entry of ours, inside a namespace
+  crosshost.network.ip_neighbor:
+    netns: xh-demo
+    dev: vxlan0
+    state: absent
+    neighbors:
+      - address: 100.64.3.0
+'''
+
+RETURN = r'''
+commands:
+  description:
+    - The plan - the C(ip) commands run in one C(ip -batch -) (or that would run, in
+      check mode), plus an C(echo) line when the protocol name file is written.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - ip neigh replace 100.64.2.0 lladdr c6:d2:32:6f:8f:44 dev flannel.1 nud permanent protocol 147
+    - ip neigh del 100.64.9.0 dev flannel.1
+neighbors:
+  description: The declared entries, normalised (canonical address, lower-case MAC).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - address: 100.64.2.0
+      lladdr: c6:d2:32:6f:8f:44
+removed:
+  description: Entries of ours that were (or in check mode would be) deleted, one line an entry.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - 100.64.9.0 lladdr 4a:51:0e:93:2b:10 PERMANENT proto 147
+target:
+  description: Where the module acted - C(host), C(netns NAME) or C(pid N).
+  returned: always
+  type: str
+  sample: host
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.crosshost.network.plugins.module_utils._iproute import (
+    PROTO_ID,
+    TARGET_ARGUMENT_SPEC,
+    TARGET_MUTUALLY_EXCLUSIVE,
+    InvalidValue,
+    IPRoute,
+    Plan,
+    is_ours,
+    normalize_mac,
+    validate_ifname,
+)
+from ansible_collections.crosshost.network.plugins.module_utils._reconcile import (
+    canonical_ip,
+    check_dev,
+    check_state_options,
+    find_duplicates,
+    link_index,
+    register_ours,
+    text_diff,
+)
+
+# Neighbour states that somebody set on purpose (the rest are the ARP/NDP cache).
+STATIC_STATES = frozenset(('PERMANENT', 'NOARP'))
+
+
+def build_want(params):
+    """Module parameters -> list of dict(address, lladdr), validated."""
+    check_state_options(params, 'neighbors')
+    validate_ifname(params['dev'], 'dev')
+    want = []
+    for spec in params.get('neighbors') or []:
+        spec = spec or {}
+        address = canonical_ip(spec.get('address'), 'neighbor address')
+        lladdr = spec.get('lladdr')
+        if lladdr in (None, ''):
+            if params['state'] == 'present':
+                raise InvalidValue('neighbor %s needs lladdr (its MAC address) with state=present' % address)
+            lladdr = None
+        else:
+            lladdr = normalize_mac(lladdr, 'neighbor %s: lladdr' % address)
+        want.append(dict(address=address, lladdr=lladdr))
+    dups = find_duplicates(entry['address'] for entry in want)
+    if dups:
+        raise InvalidValue('neighbor %s is declared more than once for dev %s' % (dups[0], params['dev']))
+    return want
+
+
+def parse_neighbours(entries):
+    """``ip -json neigh show dev X`` -> dict address -> dict(address, lladdr, state, protocol)."""
+    have = {}
+    for entry in entries:
+        try:
+            address = canonical_ip(entry.get('dst'))
+        except InvalidValue:
+            continue
+        lladdr = entry.get('lladdr')
+        # Ours shows as 147 or, once the name is registered, as crosshost: one spelling.
+        have[address] = dict(address=address, lladdr=lladdr.lower() if lladdr else None,
+                             state=[str(s).upper() for s in entry.get('state') or []],
+                             protocol=str(PROTO_ID) if is_ours(entry) else str(entry.get('protocol', '')))
+    return have
+
+
+def neighbour_text(entry):
+    parts = [entry['address']]
+    if entry.get('lladdr'):
+        parts += ['lladdr', entry['lladdr']]
+    parts.append(','.join(entry.get('state') or ['NONE']))
+    if entry.get('protocol'):
+        parts += ['proto', entry['protocol']]
+    return ' '.join(parts)
+
+
+def compute_plan(want, have, dev, state='present', purge=False, force=False):
+    """want + have (one device) -> dict(plan, removed, before, after, warnings). Raises InvalidValue before any change."""
+    declared = set(entry['address'] for entry in want)
+    warnings = []
+    deletes = []
+    replaces = []
+    if state == 'absent':
+        for entry in want:
+            existing = have.get(entry['address'])
+            if existing is None:
+                continue
+            if is_ours(existing):
+                deletes.append(existing)
+            else:
+                warnings.append('neighbor %s on %s is not ours: left alone' % (neighbour_text(existing), dev))
+    else:
+        if purge:
+            deletes = [entry for address, entry in sorted(have.items()) if is_ours(entry) and address not in declared]
+        for entry in want:
+            existing = have.get(entry['address'])
+            if existing is None:
+                replaces.append(entry)
+                continue
+            if not is_ours(existing) and STATIC_STATES.intersection(existing['state']) and not force:
+                raise InvalidValue('neighbor %s on %s already exists and is not ours (%s); nothing was changed: remove it or set force: true'
+                                   ' to take it over' % (entry['address'], dev, neighbour_text(existing)))
+            if not (is_ours(existing) and 'PERMANENT' in existing['state'] and existing['lladdr'] == entry['lladdr']):
+                replaces.append(entry)
+
+    plan = Plan()
+    for entry in deletes:
+        plan.add_ip('neigh', 'del', entry['address'], 'dev', dev)
+    for entry in replaces:
+        plan.add_ip('neigh', 'replace', entry['address'], 'lladdr', entry['lladdr'], 'dev', dev, 'nud', 'permanent', 'protocol', PROTO_ID)
+
+    shown = [entry for address, entry in sorted(have.items()) if is_ours(entry) or address in declared]
+    changed = set(entry['address'] for entry in deletes + replaces)
+    before = [neighbour_text(entry) for entry in shown]
+    after = [neighbour_text(entry) for entry in shown if entry['address'] not in changed]
+    after += [neighbour_text(dict(entry, state=['PERMANENT'], protocol=str(PROTO_ID))) for entry in replaces]
+    return dict(plan=plan, removed=[neighbour_text(entry) for entry in deletes], before=before, after=after, warnings=warnings)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dev=dict(type='str', required=True),
+            neighbors=dict(type='list', elements='dict', default=[], aliases=['neighbours'], options=dict(
+                address=dict(type='str', required=True),
+                lladdr=dict(type='str'),
+            )),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            purge=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+            **TARGET_ARGUMENT_SPEC
+        ),
+        mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
+        supports_check_mode=True,
+    )
+    params = module.params
+    dev = params['dev']
+    try:
+        want = build_want(params)
+    except InvalidValue as exc:
+        module.fail_json(msg=str(exc))
+
+    ipr = IPRoute.from_params(module)
+    try:
+        link = check_dev(link_index(ipr.read('ip', 'link', 'show')), dev)
+        if 'NOARP' in (link.get('flags') or []) and params['state'] == 'present' and want:
+            raise InvalidValue('dev %r has the NOARP flag: it does not use neighbour entries' % dev)
+        result = compute_plan(want, parse_neighbours(ipr.neighbours(dev)), dev, state=params['state'],
+                              purge=params['purge'], force=params['force'])
+    except InvalidValue as exc:
+        module.fail_json(msg=str(exc))
+
+    plan = result['plan']
+    commands = []
+    if params['state'] == 'present' and want:
+        commands += register_ours(module)
+    if plan and not module.check_mode:
+        ipr.apply(plan)
+    commands += plan.commands()
+    for warning in result['warnings']:
+        module.warn(warning)
+    output = dict(changed=bool(commands), commands=commands, neighbors=want, removed=result['removed'], target=ipr.target())
+    if module._diff:
+        output['diff'] = text_diff(result['before'], result['after'])
+    module.exit_json(**output)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,215 @@
+"""The preflight role through ansible-playbook, on inventories of hosts with ``ansible_connection: local``.
+
+Nothing on the machine is changed: the role only gathers facts and computes the plan on
+the controller. Each inventory is copied into a temporary folder, so the allocations
+file it writes lands there. Bad inventories live in preflight/inventories/bad_*.yml,
+each with the message it must fail with (``xh_expect``).
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FIXTURES = os.path.join(HERE, 'preflight')
+PLAYBOOK = os.path.join(FIXTURES, 'playbook.yml')
+ALLOCATIONS = '.crosshost_allocations.yml'
+BAD = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(FIXTURES, 'inventories', 'bad_*.yml')))
+ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network'}
+
+
+def _env():
+    env = dict(os.environ)
+    env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    collections = env.get('ANSIBLE_COLLECTIONS_PATH')
+    if not collections:
+        # Same layout as the Makefile: .cache/collections/ansible_collections/crosshost/network -> checkout
+        collections = os.path.join(ROOT, '.cache', 'collections')
+        link = os.path.join(collections, 'ansible_collections', 'crosshost', 'network')
+        if not os.path.lexists(link):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(ROOT, link)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
+        ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
+        ANSIBLE_RETRY_FILES_ENABLED='False',
+        # Targets run Debian's python3 (discovery may pick a broken shim on dev machines).
+        ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable,
+        ANSIBLE_LOCALHOST_WARNING='False',
+        ANSIBLE_NOCOLOR='1',
+    )
+    return env
+
+
+class Run:
+    """One ansible-playbook run: rc, parsed JSON output, and helpers over it."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        try:
+            self.data = json.loads(proc.stdout[proc.stdout.index('{'):])
+        except ValueError:
+            raise AssertionError('ansible-playbook printed no JSON (rc=%d):\n%s\n%s' % (self.rc, proc.stdout, proc.stderr))
+
+    def __repr__(self):
+        return 'rc=%d\n%s\n%s' % (self.rc, self.stdout[-6000:], self.stderr[-3000:])
+
+    def tasks(self, name):
+        return [t for play in self.data['plays'] for t in play['tasks'] if t['task']['name'].endswith(name)]
+
+    def results(self, name):
+        """{host: result} of the task whose name ends with ``name``."""
+        tasks = self.tasks(name)
+        return tasks[0]['hosts'] if tasks else {}
+
+    def report(self):
+        return dict((host, result['msg']) for host, result in self.results('Report what preflight set').items())
+
+    def failures(self):
+        return [r.get('msg', '') for play in self.data['plays'] for t in play['tasks'] for r in t['hosts'].values()
+                if r.get('failed') or r.get('unreachable')]
+
+
+def inventory_dir(tmp_path, name):
+    folder = tmp_path / 'inventory'
+    folder.mkdir(exist_ok=True)
+    shutil.copy(os.path.join(FIXTURES, 'inventories', name + '.yml'), folder / 'hosts.yml')
+    return folder
+
+
+def write_inventory(folder, data):
+    with open(folder / 'hosts.yml', 'w') as handle:
+        yaml.safe_dump(data, handle)
+
+
+def read_inventory(folder):
+    with open(folder / 'hosts.yml') as handle:
+        return yaml.safe_load(handle)
+
+
+def playbook(folder, *args):
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(folder / 'hosts.yml'), PLAYBOOK] + list(args)
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False, cwd=str(folder))
+    return Run(proc)
+
+
+def allocations(folder):
+    with open(folder / ALLOCATIONS) as handle:
+        return yaml.safe_load(handle)
+
+
+def subnets_of(run):
+    return dict((host, entry['subnet']) for host, entry in next(iter(run.report().values()))['plan'].items())
+
+
+def test_good_inventory(tmp_path):
+    folder = inventory_dir(tmp_path, 'good')
+
+    # Check mode: the plan is computed and published, but no file is written.
+    run = playbook(folder, '--check')
+    assert run.rc == 0, run
+    assert subnets_of(run) == {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
+    assert not (folder / ALLOCATIONS).exists()
+
+    # Real run: every host gets the whole plan and its own entry; the file is written.
+    run = playbook(folder, '--diff')
+    assert run.rc == 0, run
+    report = run.report()
+    assert sorted(report) == ['h1', 'h2', 'h3']
+    plan = report['h1']['plan']
+    for host, facts in report.items():
+        assert facts['plan'] == plan
+        assert facts['host'] == plan[host]
+        assert facts['network'] == '100.64.0.0/16'
+        assert set(facts['host']) == ENTRY_KEYS
+        assert facts['cluster']['hosts'] == ['h1', 'h2', 'h3']
+        assert facts['cluster']['subnet_len'] == 24
+        assert (facts['cluster']['subnet_min'], facts['cluster']['subnet_max']) == ('100.64.1.0', '100.64.255.0')
+    assert plan['h2']['subnet'] == '100.64.2.0/24'
+    assert plan['h2']['gateway'] == '100.64.2.1'
+    assert plan['h2']['bip'] == '100.64.2.1/24'
+    assert plan['h2']['prefixlen'] == 24
+    assert plan['h2']['underlay_ip'] == '198.18.0.12'
+    assert plan['h3']['subnet'] == '100.64.9.0/24'
+    # 198.18.0.1x is on no interface here: the default-route interface (gathered) is used.
+    assert plan['h1']['underlay_interface'] and plan['h1']['underlay_interface'] == plan['h2']['underlay_interface']
+    assert isinstance(plan['h1']['underlay_mtu'], int)
+    assert len(set(entry['vtep_mac'] for entry in plan.values())) == 3
+    assert all(entry['vtep_mac'].startswith('02:') for entry in plan.values())
+    assert allocations(folder) == {
+        'network': '100.64.0.0/16', 'subnet_len': 24,
+        'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'},
+    }
+    assert list(run.results('Keep the allocations beside the inventory').values())[0]['changed'] is True
+    assert 'changed' not in [r.get('changed') for r in run.results('Report what preflight set').values()]
+
+    # Second run: same plan, same MACs, the file is not rewritten.
+    before = os.stat(folder / ALLOCATIONS).st_mtime_ns
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert run.report()['h1']['plan'] == plan
+    assert list(run.results('Keep the allocations beside the inventory').values())[0]['changed'] is False
+    assert os.stat(folder / ALLOCATIONS).st_mtime_ns == before
+    assert all(stats['changed'] == 0 for stats in run.data['stats'].values())
+
+    # A host joins (sorting first): it gets the lowest FREE subnet, nobody moves.
+    inventory = read_inventory(folder)
+    inventory['all']['hosts']['a0'] = {'crosshost_underlay_ip': '198.18.0.10'}
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
+    assert allocations(folder)['subnets']['a0'] == '100.64.3.0/24'
+
+    # --limit: the plan covers the play's hosts; the others keep their subnets reserved.
+    run = playbook(folder, '--limit', 'h2')
+    assert run.rc == 0, run
+    assert subnets_of(run) == {'h2': '100.64.2.0/24'}
+    assert run.report()['h2']['cluster']['reserved'] == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h3': '100.64.9.0/24'}
+    assert len(allocations(folder)['subnets']) == 4
+
+    # A host leaves the inventory: it is dropped from the file, the others keep theirs.
+    del inventory['all']['hosts']['h1']
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
+    assert allocations(folder)['subnets'] == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
+    assert run.report()['h2']['plan']['h2'] == plan['h2']  # same MAC and addresses as before
+
+
+def test_allocations_file_elsewhere(tmp_path):
+    folder = inventory_dir(tmp_path, 'good')
+    inventory = read_inventory(folder)
+    inventory['all']['vars']['crosshost_allocations_file'] = 'state/alloc.yml'
+    (folder / 'state').mkdir()
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert not (folder / ALLOCATIONS).exists()
+    with open(folder / 'state' / 'alloc.yml') as handle:
+        assert yaml.safe_load(handle)['subnets']['h3'] == '100.64.9.0/24'
+
+
+@pytest.mark.parametrize('name', BAD)
+def test_bad_inventory(tmp_path, name):
+    folder = inventory_dir(tmp_path, name)
+    expect = read_inventory(folder)['all']['vars']['xh_expect']
+    run = playbook(folder)
+    assert run.rc != 0, run
+    failures = run.failures()
+    assert any(expect in msg for msg in failures), 'expected %r in failures:\n%s\n%r' % (expect, '\n'.join(failures), run)
+    # Nothing after the plan ran on any host, and no allocations were kept.
+    assert run.report() == {}
+    assert not run.results('Keep the allocations beside the inventory')
+    assert not (folder / ALLOCATIONS).exists()

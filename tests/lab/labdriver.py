@@ -1,0 +1,134 @@
+"""Drive a crosshost docker-in-docker lab from Python: create/destroy it with
+playbooks/lab/create.yml and destroy.yml, write its inventory, run playbooks on it and
+read its hosts' state with ``docker exec``. Used by tests/lab and benchmarks/.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_NAME = 'crosshost-routes-test'
+LAB_SUBNET = '198.18.42.0/24'
+LAB_HOSTS = 3
+CLUSTER_VARS = """---
+# Written by tests/lab/labdriver.py
+crosshost_network: 100.64.0.0/16
+crosshost_subnet_len: 24
+crosshost_backend: static_routes
+"""
+# Whole playbooks over the docker connection on a busy 2-core machine: generous.
+PLAYBOOK_TIMEOUT = int(os.environ.get('CROSSHOST_LABTEST_TIMEOUT', '1200'))
+
+
+def _collections_path():
+    if os.environ.get('ANSIBLE_COLLECTIONS_PATH'):
+        return os.environ['ANSIBLE_COLLECTIONS_PATH']
+    parent = os.path.join(ROOT, '.cache', 'collections')
+    link = os.path.join(parent, 'ansible_collections', 'crosshost', 'network')
+    if not os.path.lexists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return parent
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=_collections_path(),
+        ANSIBLE_NOCOLOR='1',
+        ANSIBLE_FORCE_COLOR='0',
+        ANSIBLE_HOST_KEY_CHECKING='False',
+        ANSIBLE_RETRY_FILES_ENABLED='False',
+        ANSIBLE_PIPELINING='True',
+        ANSIBLE_PYTHON_INTERPRETER='auto_silent',
+    )
+    return env
+
+
+def run_playbook(playbook, *args, inventory=None, check=True):
+    """ansible-playbook PLAYBOOK ARGS; returns (rc, output). Fails the test on rc != 0 when check."""
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')]
+    if inventory:
+        cmd += ['-i', inventory]
+    cmd += [os.path.join(ROOT, playbook)] + list(args)
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
+                          timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+    output = proc.stdout + proc.stderr
+    if check and proc.returncode != 0:
+        raise AssertionError('%s failed (rc=%d):\n%s' % (' '.join(cmd), proc.returncode, output[-8000:]))
+    return proc.returncode, output
+
+
+def recap(output):
+    """PLAY RECAP -> {host: {'ok': n, 'changed': n, ...}}."""
+    result = {}
+    in_recap = False
+    for line in output.splitlines():
+        if line.startswith('PLAY RECAP'):
+            in_recap = True
+            continue
+        if in_recap and ':' in line and '=' in line:
+            host, counts = line.split(':', 1)
+            result[host.strip()] = dict((k, int(v)) for k, v in (item.split('=') for item in counts.split()))
+    return result
+
+
+class Lab:
+    """The running lab: its inventory folder and a way into its hosts."""
+
+    def __init__(self, inventory_dir, name=LAB_NAME, hosts=LAB_HOSTS):
+        self.name = name
+        self.inventory_dir = inventory_dir
+        self.inventory = os.path.join(inventory_dir, 'hosts.yml')
+        self.hosts = ['node%d' % i for i in range(1, hosts + 1)]
+
+    def container(self, host):
+        return '%s-%s' % (self.name, host)
+
+    def sh(self, host, *argv, check=True):
+        """Run argv on a lab host (docker exec); return stdout."""
+        proc = subprocess.run(['docker', 'exec', self.container(host)] + [str(a) for a in argv],
+                              capture_output=True, text=True, timeout=120, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError('%s: %s failed (rc=%d): %s' % (host, ' '.join(map(str, argv)), proc.returncode, proc.stderr))
+        return proc.stdout
+
+    def ip_json(self, host, *args):
+        out = self.sh(host, 'ip', '-json', *args)
+        return json.loads(out) if out.strip() else []
+
+    def our_routes(self, host):
+        """{dst: gateway} of our routes (protocol 147) in the main table."""
+        return dict((r['dst'], r.get('gateway')) for r in self.ip_json(host, 'route', 'show', 'proto', '147'))
+
+    def write_hosts(self, hosts):
+        """(Re)write the inventory's host list; group_vars and the allocations stay."""
+        lines = ['---', '# Written by tests/lab/labdriver.py', 'cluster:', '  hosts:']
+        for host in hosts:
+            lines += ['    %s:' % host, '      ansible_host: %s' % self.container(host)]
+        lines += ['  vars:', '    ansible_connection: community.docker.docker', '    ansible_python_interpreter: /usr/bin/python3',
+                  '    ansible_pipelining: true', '']
+        with open(self.inventory, 'w') as handle:
+            handle.write('\n'.join(lines))
+
+    def playbook(self, playbook, *args, check=True):
+        return run_playbook(playbook, *args, inventory=self.inventory, check=check)
+
+
+def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS):
+    """Create the lab and its inventory (hosts.yml + group_vars/cluster.yml); return a Lab."""
+    os.makedirs(os.path.join(inventory_dir, 'group_vars'), exist_ok=True)
+    with open(os.path.join(inventory_dir, 'group_vars', 'cluster.yml'), 'w') as handle:
+        handle.write(cluster_vars)
+    run_playbook('playbooks/lab/create.yml', '-e', 'crosshost_lab_name=%s' % name, '-e', 'crosshost_lab_subnet=%s' % subnet,
+                 '-e', 'crosshost_lab_hosts=%d' % hosts)
+    lab = Lab(inventory_dir, name, hosts)
+    lab.write_hosts(lab.hosts)
+    return lab
+
+
+def destroy_lab(name):
+    return run_playbook('playbooks/lab/destroy.yml', '-e', 'crosshost_lab_name=%s' % name, check=False)

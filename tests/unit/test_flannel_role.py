@@ -1,0 +1,312 @@
+"""The flannel role's files, rendered by the role itself on localhost into a temporary folder.
+
+Nothing here touches the machine's network or services: every path the role writes is
+pointed into ``tmp_path`` and only task files that write files (or talk to a throwaway
+etcd) are included. Covers what cannot run on the lab:
+
+* the flanneld backend: binary installed from the controller or from a ``file://`` URL
+  with its checksum, the ``Type=notify`` unit and its flags, the Docker drop-in, and the
+  etcd config/leases with Backend.Type vxlan, udp and host-gw (flanneld itself cannot be
+  installed on our machines: it is not packaged for Debian 12);
+* the vxlan backend's boot files (ip/bridge batches, subnet.env in flannel's format), its
+  firewall chain and replay command, computed from a plan with and without DirectRouting.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+PLAN = {
+    'node1': {'subnet': '100.64.1.0/24', 'gateway': '100.64.1.1', 'bip': '100.64.1.1/24', 'prefixlen': 24,
+              'underlay_ip': '198.18.3.11', 'underlay_interface': 'eth0', 'underlay_mtu': 1500,
+              'vtep_mac': '02:11:11:11:11:11', 'network': '100.64.0.0/16'},
+    'node2': {'subnet': '100.64.2.0/24', 'gateway': '100.64.2.1', 'bip': '100.64.2.1/24', 'prefixlen': 24,
+              'underlay_ip': '198.18.3.12', 'underlay_interface': 'eth0', 'underlay_mtu': 1500,
+              'vtep_mac': '02:22:22:22:22:22', 'network': '100.64.0.0/16'},
+    # Another L2: with DirectRouting it still goes through VXLAN.
+    'node3': {'subnet': '100.64.3.0/24', 'gateway': '100.64.3.1', 'bip': '100.64.3.1/24', 'prefixlen': 24,
+              'underlay_ip': '198.19.7.13', 'underlay_interface': 'eth0', 'underlay_mtu': 1500,
+              'vtep_mac': '02:33:33:33:33:33', 'network': '100.64.0.0/16'},
+}
+CLUSTER = {'network': '100.64.0.0/16', 'subnet_len': 24, 'subnet_min': '100.64.1.0', 'subnet_max': '100.64.255.0',
+           'hosts': sorted(PLAN), 'reserved': {}}
+# What the preflight role's fact gathering gives the role for DirectRouting.
+FACTS = {'eth0': {'ipv4': {'address': '198.18.3.11', 'prefix': '24', 'netmask': '255.255.255.0', 'network': '198.18.3.0'}}}
+
+
+def collections_path():
+    if os.environ.get('ANSIBLE_COLLECTIONS_PATH'):
+        return os.environ['ANSIBLE_COLLECTIONS_PATH']
+    parent = os.path.join(ROOT, '.cache', 'collections')
+    link = os.path.join(parent, 'ansible_collections', 'crosshost', 'network')
+    if not os.path.lexists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(ROOT, link)
+    return parent
+
+
+def run_playbook(tmp_path, plays, extra=()):
+    """Write ``plays`` as a playbook and run it on localhost; return the output (asserts rc 0)."""
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)] + list(extra),
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def role_vars(tmp_path, host='node1', **extra):
+    """Vars that point every path of the role into tmp_path, and the plan of PLAN."""
+    values = {
+        'preflight_plan': PLAN,
+        'preflight_host': PLAN[host],
+        'preflight_cluster': CLUSTER,
+        'preflight_network': CLUSTER['network'],
+        'ansible_facts': FACTS,
+        'flannel_systemd': {'stat': {'exists': False}},
+        'flannel_etcd': False,
+        'flannel_config_dir': str(tmp_path / 'etc' / 'crosshost' / 'flannel'),
+        'flannel_subnet_file': str(tmp_path / 'run' / 'flannel' / 'subnet.env'),
+        'flannel_restore_command': str(tmp_path / 'sbin' / 'crosshost-flannel-restore'),
+        'flannel_binary_path': str(tmp_path / 'bin' / 'flanneld'),
+        'flannel_flanneld_unit_file': str(tmp_path / 'systemd' / 'flanneld.service'),
+        'flannel_flanneld_env_file': str(tmp_path / 'default' / 'flanneld'),
+        'flannel_docker_dropin_file': str(tmp_path / 'systemd' / 'docker.service.d' / '10-crosshost-flanneld.conf'),
+        'flannel_replaced_boot_files': [str(tmp_path / 'etc' / 'crosshost' / '50-routes.batch')],
+    }
+    values.update(extra)
+    return values
+
+
+def play(tasks, **play_vars):
+    return [{'name': 'flannel role test', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+             'vars': play_vars, 'tasks': tasks}]
+
+
+def include(tasks_from, public=False):
+    return {'name': 'flannel role: %s' % tasks_from,
+            'ansible.builtin.include_role': {'name': 'crosshost.network.flannel', 'tasks_from': tasks_from, 'public': public}}
+
+
+def render(template, dest):
+    """A task rendering one of the role's templates (role vars must be public already)."""
+    return {'name': 'render %s' % template,
+            'ansible.builtin.template': {'src': os.path.join(ROOT, 'roles', 'flannel', 'templates', template),
+                                         'dest': str(dest), 'mode': '0644'}}
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='the role writes root-owned files (owner: root)')
+
+
+@pytest.fixture
+def dummy_binary(tmp_path):
+    path = tmp_path / 'controller' / 'flanneld'
+    path.parent.mkdir()
+    path.write_text('#!/bin/sh\necho "dummy flanneld $*"\n')
+    return path
+
+
+def read(path):
+    with open(str(path)) as handle:
+        return handle.read()
+
+
+def exec_args(unit):
+    """The ExecStart= command line of a unit, continuation lines joined, as a list of words."""
+    text = read(unit).replace('\\\n', ' ')
+    line = next(line for line in text.splitlines() if line.startswith('ExecStart='))
+    return line[len('ExecStart='):].split()
+
+
+@needs_root
+def test_flanneld_files_from_the_controller(tmp_path, dummy_binary):
+    variables = role_vars(
+        tmp_path, flannel_backend='flanneld', flannel_binary_src=str(dummy_binary),
+        flannel_etcd_endpoints=['https://198.18.3.11:2379', 'https://198.18.3.12:2379'],
+        flannel_etcd_ca_cert='/etc/crosshost/etcd/ca.pem', flannel_etcd_client_cert='/etc/crosshost/etcd/client.pem',
+        flannel_etcd_client_key='/etc/crosshost/etcd/client-key.pem', flannel_etcd_username='flannel',
+        flannel_etcd_password='s3cret', flannel_flanneld_ip_masq=True, flannel_flanneld_healthz_port=8471,
+        flannel_disable_tx_checksum=True, flannel_flanneld_extra_args=['--v=2'])
+    run_playbook(tmp_path, play([include('flanneld.yml')], **variables))
+
+    binary = tmp_path / 'bin' / 'flanneld'
+    assert read(binary) == read(dummy_binary)
+    assert os.stat(str(binary)).st_mode & 0o777 == 0o755
+
+    unit = tmp_path / 'systemd' / 'flanneld.service'
+    text = read(unit)
+    assert '\nType=notify\n' in text
+    assert 'Before=docker.service' in text
+    assert 'EnvironmentFile=-%s' % (tmp_path / 'default' / 'flanneld') in text
+    assert 'ExecStartPost=-/usr/sbin/ethtool --features flannel.1 tx-checksum-ip-generic off' in text
+    assert exec_args(unit) == [
+        str(binary),
+        '--etcd-endpoints=https://198.18.3.11:2379,https://198.18.3.12:2379',
+        '--etcd-prefix=/coreos.com/network',
+        '--etcd-cafile=/etc/crosshost/etcd/ca.pem',
+        '--etcd-certfile=/etc/crosshost/etcd/client.pem',
+        '--etcd-keyfile=/etc/crosshost/etcd/client-key.pem',
+        '--etcd-username=flannel',
+        '--iface=eth0',
+        '--public-ip=198.18.3.11',
+        '--ip-masq',
+        '--subnet-file=%s' % (tmp_path / 'run' / 'flannel' / 'subnet.env'),
+        '--iptables-forward-rules=false',
+        '--healthz-port=8471',
+        '--v=2',
+    ]
+    # The password stays off the command line, in a root-only file.
+    assert 's3cret' not in text
+    env_file = tmp_path / 'default' / 'flanneld'
+    assert 'FLANNELD_ETCD_PASSWORD=s3cret' in read(env_file)
+    assert os.stat(str(env_file)).st_mode & 0o777 == 0o600
+
+    dropin = read(tmp_path / 'systemd' / 'docker.service.d' / '10-crosshost-flanneld.conf')
+    assert 'After=flanneld.service' in dropin
+    assert 'Requires=flanneld.service' in dropin
+    assert 'EnvironmentFile=-%s' % (tmp_path / 'run' / 'flannel' / 'subnet.env') in dropin
+
+    # Second run: nothing changes.
+    out = run_playbook(tmp_path, play([include('flanneld.yml')], **variables))
+    assert 'changed=0' in out
+
+
+@needs_root
+def test_flanneld_binary_from_a_url_with_checksum(tmp_path, dummy_binary):
+    checksum = 'sha256:' + hashlib.sha256(dummy_binary.read_bytes()).hexdigest()
+    variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_binary_url='file://%s' % dummy_binary,
+                          flannel_binary_checksum=checksum, flannel_etcd_endpoints=['http://198.18.3.11:2379'],
+                          flannel_flanneld_iface='', flannel_flanneld_backend_type='host-gw')
+    run_playbook(tmp_path, play([include('flanneld.yml')], **variables))
+    assert read(tmp_path / 'bin' / 'flanneld') == read(dummy_binary)
+    args = exec_args(tmp_path / 'systemd' / 'flanneld.service')
+    assert '--public-ip=198.18.3.11' in args
+    assert not [arg for arg in args if arg.startswith('--iface')]
+    assert '--ip-masq' not in args
+    # host-gw has no VXLAN device to fix.
+    assert 'ethtool' not in read(tmp_path / 'systemd' / 'flanneld.service')
+
+
+@needs_root
+def test_flanneld_bad_checksum_installs_nothing(tmp_path, dummy_binary):
+    variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_binary_url='file://%s' % dummy_binary,
+                          flannel_binary_checksum='sha256:' + '0' * 64, flannel_etcd_endpoints=['http://198.18.3.11:2379'])
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(yaml.safe_dump(play([include('flanneld.yml')], **variables)))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode != 0
+    assert 'checksum' in proc.stdout.lower()
+    assert not (tmp_path / 'bin' / 'flanneld').exists()
+    assert not (tmp_path / 'systemd' / 'flanneld.service').exists()
+
+
+@needs_root
+@pytest.mark.parametrize('direct_routing', [False, True], ids=['vxlan', 'direct-routing'])
+def test_vxlan_boot_files(tmp_path, direct_routing):
+    replaced = tmp_path / 'etc' / 'crosshost' / '50-routes.batch'
+    replaced.parent.mkdir(parents=True)
+    replaced.write_text('route replace 100.64.2.0/24 via 198.18.3.12 dev eth0 proto 147\n')
+    conf = tmp_path / 'etc' / 'crosshost' / 'flannel'
+    conf.mkdir()
+    variables = role_vars(tmp_path, flannel_direct_routing=direct_routing, flannel_disable_tx_checksum=True)
+    tasks = [include('boot_files.yml', public=True),
+             render('iptables.rules.j2', conf / 'iptables.rules'),
+             render('crosshost-flannel-restore.j2', tmp_path / 'restore.sh'),
+             render('crosshost-flannel.service.j2', tmp_path / 'crosshost-flannel.service')]
+    run_playbook(tmp_path, play(tasks, **variables))
+
+    assert not replaced.exists()
+    # subnet.env exactly in flannel's format.
+    assert read(conf / 'subnet.env') == ('FLANNEL_NETWORK=100.64.0.0/16\nFLANNEL_SUBNET=100.64.1.1/24\n'
+                                         'FLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n')
+
+    def lines(name):
+        return [line for line in read(conf / name).splitlines() if line and not line.startswith('#')]
+
+    assert lines('link.batch') == [
+        'link add flannel.1 address 02:11:11:11:11:11 mtu 1450 type vxlan id 1 local 198.18.3.11 dev eth0 dstport 8472 nolearning']
+    batch = lines('flannel.batch')
+    assert batch[:2] == ['link set dev flannel.1 address 02:11:11:11:11:11 mtu 1450 up',
+                         'address replace 100.64.1.0/32 dev flannel.1']
+    if direct_routing:
+        # node2 shares node1's underlay /24: a plain route; node3 does not: VXLAN.
+        assert batch[2:] == [
+            'neigh replace 100.64.3.0 lladdr 02:33:33:33:33:33 dev flannel.1 nud permanent protocol 147',
+            'route replace 100.64.3.0/24 via 100.64.3.0 dev flannel.1 onlink proto 147',
+            'route replace 100.64.2.0/24 via 198.18.3.12 dev eth0 proto 147',
+        ]
+        assert lines('fdb.batch') == ['fdb replace 02:33:33:33:33:33 dev flannel.1 dst 198.19.7.13 self permanent']
+    else:
+        assert batch[2:] == [
+            'neigh replace 100.64.2.0 lladdr 02:22:22:22:22:22 dev flannel.1 nud permanent protocol 147',
+            'neigh replace 100.64.3.0 lladdr 02:33:33:33:33:33 dev flannel.1 nud permanent protocol 147',
+            'route replace 100.64.2.0/24 via 100.64.2.0 dev flannel.1 onlink proto 147',
+            'route replace 100.64.3.0/24 via 100.64.3.0 dev flannel.1 onlink proto 147',
+        ]
+        assert lines('fdb.batch') == [
+            'fdb replace 02:22:22:22:22:22 dev flannel.1 dst 198.18.3.12 self permanent',
+            'fdb replace 02:33:33:33:33:33 dev flannel.1 dst 198.19.7.13 self permanent',
+        ]
+    # The VXLAN port from the other hosts only, everything else on it dropped.
+    assert lines('iptables.rules') == [
+        '*filter', ':CROSSHOST-VXLAN - [0:0]',
+        '-A CROSSHOST-VXLAN -s 198.18.3.12/32 -j ACCEPT',
+        '-A CROSSHOST-VXLAN -s 198.19.7.13/32 -j ACCEPT',
+        '-A CROSSHOST-VXLAN -j DROP',
+        'COMMIT',
+    ]
+    script = read(tmp_path / 'restore.sh')
+    assert "jump='-p udp -m udp --dport 8472 -j CROSSHOST-VXLAN'" in script
+    assert 'ethtool --features "$device" tx-checksum-ip-generic off' in script
+    subprocess.run(['sh', '-n', str(tmp_path / 'restore.sh')], check=True)
+    if shutil.which('shellcheck'):
+        subprocess.run(['shellcheck', '-s', 'sh', str(tmp_path / 'restore.sh')], check=True)
+    unit = read(tmp_path / 'crosshost-flannel.service')
+    assert 'Before=docker.service' in unit and 'Type=oneshot' in unit
+
+
+# ---- the etcd config flanneld reads, for each of its backends ------------------------
+etcd_server = pytest.importorskip('etcd_server')
+
+
+@pytest.fixture
+def etcd():
+    if not os.path.exists(etcd_server.ETCD):
+        pytest.skip('etcd is not installed')
+    with etcd_server.EtcdServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw'])
+def test_flanneld_etcd_config_and_lease(tmp_path, etcd, backend_type):
+    variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_flanneld_backend_type=backend_type,
+                          flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
+    tasks = [include('leases_etcd.yml')]
+    run_playbook(tmp_path, play(tasks, **variables))
+
+    config = json.loads(etcd.etcdctl('get', '/coreos.com/network/config', '--print-value-only').strip())
+    backend = {'vxlan': {'Type': 'vxlan', 'VNI': 1}, 'udp': {'Type': 'udp'}, 'host-gw': {'Type': 'host-gw'}}[backend_type]
+    assert config == {'Network': '100.64.0.0/16', 'SubnetLen': 24, 'SubnetMin': '100.64.1.0',
+                      'SubnetMax': '100.64.255.0', 'Backend': backend}
+    out = etcd.etcdctl('get', '--prefix', '/coreos.com/network/subnets').splitlines()
+    assert out[0] == '/coreos.com/network/subnets/100.64.1.0-24'
+    lease = json.loads(out[1])
+    assert lease['PublicIP'] == '198.18.3.11'
+    assert lease['BackendType'] == backend_type
+    if backend_type == 'vxlan':
+        assert lease['BackendData'] == {'VNI': 1, 'VtepMAC': '02:11:11:11:11:11'}
