@@ -21,7 +21,7 @@ export PATH := $(BIN):$(PATH)
 
 DEPS_STAMP := $(VENV)/.crosshost-requirements
 
-.PHONY: help deps collections lint sanity unit integration molecule test demo demo-down clean
+.PHONY: help deps collections lint sanity unit integration molecule test demo demo-down bench clean
 
 help:
 	@echo "make deps         create .venv (Python 3.12) from requirements.txt if missing"
@@ -33,6 +33,7 @@ help:
 	@echo "make test         lint, sanity, then one pytest run over tests/"
 	@echo "make demo         build, configure and verify the docker-in-docker lab (HOSTS=3)"
 	@echo "make demo-down    remove the lab"
+	@echo "make bench        the benchmarks (root; each prints a table)"
 
 deps: $(DEPS_STAMP)
 
@@ -86,6 +87,12 @@ demo: deps collections
 
 demo-down: deps collections
 	"$(ROOT)/playbooks/lab/demo.sh" down
+
+# Benchmarks print tables; they are not part of `make test`.
+bench: deps collections
+	"$(BIN)/python" benchmarks/bench_reconcile.py --quick
+	"$(BIN)/python" benchmarks/bench_site.py
+	"$(BIN)/python" benchmarks/bench_throughput.py
 
 clean:
 	rm -rf "$(ROOT)/tests/output" "$(ROOT)/.pytest_cache" "$(COLLECTIONS)"

@@ -108,11 +108,11 @@ def measure(lab, label, seconds, repeat, containers):
     if containers:
         target = probe_ip(lab, server)
         server_ns, client_ns = probe_ns(lab, server), probe_ns(lab, client)
-        mtu = lab.sh(client, *(client_ns + ['cat', '/sys/class/net/eth0/mtu'])).strip()
     else:
         target = underlay_ip(lab, server)
         server_ns = client_ns = []
-        mtu = lab.sh(client, 'cat', '/sys/class/net/eth0/mtu').strip()
+    # Through netlink (ip): /sys would show the lab host's eth0, nsenter --net keeps its mount.
+    mtu = json.loads(lab.sh(client, *(list(client_ns) + ['ip', '-json', 'link', 'show', 'dev', 'eth0'])))[0]['mtu']
     runs = [iperf(lab, server, client, target, seconds, server_ns, client_ns) for run in range(repeat)]
     return dict(label=label, mtu=int(mtu), bps=statistics.median(r[0] for r in runs),
                 retransmits=sum(r[1] for r in runs), runs=len(runs))

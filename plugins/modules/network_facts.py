@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Reads the network state of the host, of a named network namespace, of a process's
     network namespace or of a running Docker container, and returns it as structured facts
-    under C(ansible_facts.crosshost_network) (and, unchanged, as top-level result keys).
+    under C(ansible_facts.crosshost_network_facts) (and, unchanged, as top-level result keys).
   - What C(ifconfig -a), C(route -n), C(brctl show), C(ip neigh) and C(bridge fdb) tell,
     read with a fixed number of C(ip -json) and C(bridge -json) calls (at most five,
     whatever the number of interfaces or routes).
@@ -55,10 +55,10 @@ attributes:
     description: Nothing changes, so there is never a diff.
     support: none
   facts:
-    description: Returns C(ansible_facts.crosshost_network).
+    description: Returns C(ansible_facts.crosshost_network_facts).
     support: full
 notes:
-  - The facts land in one key, C(crosshost_network); querying several targets in a loop
+  - The facts land in one key, C(crosshost_network_facts); querying several targets in a loop
     overwrites it, so use C(register) there and read the top-level result keys.
   - The host's namespace is PID 1's; where PID 1's namespace cannot be read (some
     sandboxes hide it even from root) it is the namespace the module runs in.
@@ -81,7 +81,7 @@ EXAMPLES = r'''
 
 - name: Show the host's routes (what route -n shows)
   ansible.builtin.debug:
-    msg: "{{ ansible_facts.crosshost_network.routes | map(attribute='dst') | list }}"
+    msg: "{{ ansible_facts.crosshost_network_facts.routes | map(attribute='dst') | list }}"
 
 - name: Read a container's network state (bridge, host, container or none mode)
   crosshost.network.network_facts:
@@ -112,7 +112,7 @@ ansible_facts:
   returned: always
   type: dict
   contains:
-    crosshost_network:
+    crosshost_network_facts:
       description:
         - The same dict as the top-level RV(namespace), RV(interfaces), RV(bridges),
           RV(routes), RV(neighbours) and RV(fdb) keys of this result (gathered parts only).
@@ -554,7 +554,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._container impor
     describe_namespace,
 )
 
-FACTS_KEY = 'crosshost_network'
+FACTS_KEY = 'crosshost_network_facts'
 SUBSETS = ('interfaces', 'bridges', 'routes', 'neighbours', 'fdb')
 _SUBSET_ALIASES = {'neighbors': 'neighbours'}
 _TABLE_RE = re.compile(r'^[A-Za-z0-9_.-]+$')

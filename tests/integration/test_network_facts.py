@@ -24,7 +24,7 @@ import pytest
 
 from conftest import ip_json, run_module, sh
 
-FACTS_KEY = 'crosshost_network'
+FACTS_KEY = 'crosshost_network_facts'
 PREFIX = 'xhtest-facts-'
 
 

@@ -1,4 +1,4 @@
-"""The flannel role's files, rendered by the role itself on localhost into a temporary folder.
+"""The flannel role's files, rendered by the role itself on localhost into a temporary folder (runs Ansible: integration).
 
 Nothing here touches the machine's network or services: every path the role writes is
 pointed into ``tmp_path`` and only task files that write files (or talk to a throwaway
