@@ -88,6 +88,25 @@ def text_diff(before, after):
                 after=''.join(line + '\n' for line in sorted(after)))
 
 
+def apply_and_exit(module, ipr, result, key, want, register=False):
+    """Apply a planned reconcile (unless in check mode) and exit with the shared result shape.
+
+    ``result`` is what the modules' ``compute_plan`` returns: plan, warnings, removed,
+    before and after. ``register``: also register our protocol name (routes, neighbours).
+    """
+    plan = result['plan']
+    commands = register_ours(module) if register else []
+    if plan and not module.check_mode:
+        ipr.apply(plan)
+    commands += plan.commands()
+    for warning in result['warnings']:
+        module.warn(warning)
+    output = {'changed': bool(commands), 'commands': commands, key: want, 'removed': result['removed'], 'target': ipr.target()}
+    if module._diff:
+        output['diff'] = text_diff(result['before'], result['after'])
+    module.exit_json(**output)
+
+
 def check_state_options(params, list_option):
     """Options that make no sense together, named in the error."""
     if params.get('state') == 'absent' and params.get('purge'):

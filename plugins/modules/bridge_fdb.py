@@ -159,12 +159,12 @@ from ansible_collections.crosshost.network.plugins.module_utils._iproute import 
     validate_ifname,
 )
 from ansible_collections.crosshost.network.plugins.module_utils._reconcile import (
+    apply_and_exit,
     canonical_ip,
     check_dev,
     check_state_options,
     find_duplicates,
     ip_family,
-    text_diff,
 )
 
 ZERO_MAC = '00:00:00:00:00:00'
@@ -322,15 +322,7 @@ def main():
     except InvalidValue as exc:
         module.fail_json(msg=str(exc))
 
-    plan = result['plan']
-    if plan and not module.check_mode:
-        ipr.apply(plan)
-    for warning in result['warnings']:
-        module.warn(warning)
-    output = dict(changed=bool(plan), commands=plan.commands(), entries=want, removed=result['removed'], target=ipr.target())
-    if module._diff:
-        output['diff'] = text_diff(result['before'], result['after'])
-    module.exit_json(**output)
+    apply_and_exit(module, ipr, result, 'entries', want)
 
 
 if __name__ == '__main__':

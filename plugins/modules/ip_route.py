@@ -248,14 +248,13 @@ from ansible_collections.crosshost.network.plugins.module_utils._iproute import 
     validate_ifname,
 )
 from ansible_collections.crosshost.network.plugins.module_utils._reconcile import (
+    apply_and_exit,
     canonical_ip,
     check_dev,
     check_state_options,
     find_duplicates,
     ip_family,
     link_index,
-    register_ours,
-    text_diff,
 )
 
 MAIN_TABLE = 254
@@ -658,19 +657,7 @@ def main():
     except InvalidValue as exc:
         module.fail_json(msg=str(exc))
 
-    plan = result['plan']
-    commands = []
-    if params['state'] == 'present' and want:
-        commands += register_ours(module)
-    if plan and not module.check_mode:
-        ipr.apply(plan)
-    commands += plan.commands()
-    for warning in result['warnings']:
-        module.warn(warning)
-    output = dict(changed=bool(commands), commands=commands, routes=want, removed=result['removed'], target=ipr.target())
-    if module._diff:
-        output['diff'] = text_diff(result['before'], result['after'])
-    module.exit_json(**output)
+    apply_and_exit(module, ipr, result, 'routes', want, register=params['state'] == 'present' and want)
 
 
 if __name__ == '__main__':
