@@ -14,7 +14,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _collections_path():
+def collections_path():
     """A folder in which this checkout is ansible_collections/crosshost/network."""
     if os.environ.get('ANSIBLE_COLLECTIONS_PATH'):
         return os.environ['ANSIBLE_COLLECTIONS_PATH']
@@ -31,7 +31,7 @@ def ansible_env():
     # The ansible commands of the venv that runs pytest, even when it is not activated.
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     env.update(
-        ANSIBLE_COLLECTIONS_PATH=_collections_path(),
+        ANSIBLE_COLLECTIONS_PATH=collections_path(),
         ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json',
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
         ANSIBLE_HOST_KEY_CHECKING='False',

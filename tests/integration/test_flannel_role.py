@@ -22,6 +22,8 @@ import sys
 import pytest
 import yaml
 
+from conftest import collections_path
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PLAN = {
@@ -40,17 +42,6 @@ CLUSTER = {'network': '100.64.0.0/16', 'subnet_len': 24, 'subnet_min': '100.64.1
            'hosts': sorted(PLAN), 'reserved': {}}
 # What the preflight role's fact gathering gives the role for DirectRouting.
 FACTS = {'eth0': {'ipv4': {'address': '198.18.3.11', 'prefix': '24', 'netmask': '255.255.255.0', 'network': '198.18.3.0'}}}
-
-
-def collections_path():
-    if os.environ.get('ANSIBLE_COLLECTIONS_PATH'):
-        return os.environ['ANSIBLE_COLLECTIONS_PATH']
-    parent = os.path.join(ROOT, '.cache', 'collections')
-    link = os.path.join(parent, 'ansible_collections', 'crosshost', 'network')
-    if not os.path.lexists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
-    return parent
 
 
 def run_playbook(tmp_path, plays, extra=()):
