@@ -100,7 +100,7 @@ def machine(tmp_path):
                    'CROSSHOST_DEMO_DOCKERD_LOG': str(tmp_path / 'dockerd.log'),
                    'CROSSHOST_DEMO_WAIT': '2'}
             return subprocess.run([shutil.which('bash'), DEMO, 'prepare'] + list(args), env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
 
     return Machine()
 
