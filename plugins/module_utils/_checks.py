@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 
 # Ranges that must never carry containers, per IP version. IPv6 is listed so that an
 # IPv6 cluster network gets the same check the day it is accepted.
@@ -160,4 +161,31 @@ def host_state_errors(host, data, network, entry, explicit_interface):
     own_subnet = ipaddress.ip_network(str(entry['subnet'])) if entry.get('subnet') else None
     errors.extend(route_errors(host, network, data.get('routes'), own_subnet, set(data.get('own_devices') or ())))
     errors.extend(backend_host_errors(host, data, entry))
+    errors.extend(daemon_json_errors(host, data.get('docker_daemon_json')))
     return errors
+
+
+def parse_json_file(path, content):
+    """The JSON object in a file (``{}`` when empty); ValueError names the file and the line."""
+    if content is None or not content.strip():
+        return {}
+    try:
+        value = json.loads(content)
+    except ValueError as exc:
+        where = 'line %d column %d: %s' % (exc.lineno, exc.colno, exc.msg) if hasattr(exc, 'lineno') else str(exc)
+        raise ValueError('%s %s: fix or remove the file (it was left as it is)' % (path, where))
+    if not isinstance(value, dict):
+        raise ValueError('%s must hold a JSON object, not %s: fix or remove the file (it was left as it is)'
+                         % (path, type(value).__name__))
+    return value
+
+
+def daemon_json_errors(host, daemon_json):
+    """Docker's daemon.json (``{path, content}``, content None: no file) must be a JSON object."""
+    if not daemon_json or daemon_json.get('content') is None:
+        return []
+    try:
+        parse_json_file(daemon_json.get('path'), daemon_json['content'])
+    except ValueError as exc:
+        return ['host %s: docker_daemon_json %s' % (host, exc)]
+    return []

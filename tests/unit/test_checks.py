@@ -143,3 +143,22 @@ def test_kernel_probe_of_this_machine():
     how = kernel_support.probe(['vxlan', 'macvlan', 'geneve'])
     assert how['vxlan'] != 'missing' and how['macvlan'] != 'missing'
     assert how['geneve'] == 'missing'
+
+
+def test_broken_daemon_json_names_the_file_and_the_line():
+    broken = {'path': '/etc/docker/daemon.json', 'content': '{\n  "bip": "100.64.1.1/24",\n  "mtu": 1450\n'}
+    msg = error_of({'a': host('198.18.0.11', docker_daemon_json=broken)})
+    assert msg.startswith("host a: docker_daemon_json /etc/docker/daemon.json line 4 column 1: Expecting ',' delimiter")
+    assert msg.endswith('fix or remove the file (it was left as it is)')
+    assert _checks.daemon_json_errors('a', {'path': '/x.json', 'content': '[1]'}) == [
+        'host a: docker_daemon_json /x.json must hold a JSON object, not list: fix or remove the file (it was left as it is)']
+    for fine in (None, '', '  \n', '{"bip": "100.64.1.1/24"}'):
+        assert _checks.daemon_json_errors('a', {'path': '/x.json', 'content': fine}) == []
+
+
+def test_daemon_json_filter():
+    from ansible_collections.crosshost.network.plugins.filter.docker import daemon_json
+    assert daemon_json('{"mtu": 1450}') == {'mtu': 1450}
+    assert daemon_json('') == {}
+    with pytest.raises(AnsibleFilterError, match=r'^docker: /etc/docker/daemon.json line 1 column 10: '):
+        daemon_json('{"mtu": 1')

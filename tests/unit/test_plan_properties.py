@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.crosshost.network.plugins.filter.plan import cluster_plan
 
-SETTINGS = settings(max_examples=int(os.environ.get('XH_HYPOTHESIS_EXAMPLES', '80')), deadline=None,
+SETTINGS = settings(max_examples=int(os.environ.get('XH_HYPOTHESIS_EXAMPLES', '80')), deadline=None, database=None,
                     derandomize=os.environ.get('CI', '').lower() == 'true')
 NAMES = ['h%02d' % i for i in range(12)]
 ADDRESS = re.compile(r'\d+\.\d+\.\d+\.\d+|/\d+|\b\d+\b')
