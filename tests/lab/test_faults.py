@@ -22,6 +22,10 @@ def converge(lab):
     return counts
 
 
+def docker_answers(lab, host):
+    return subprocess.run(['docker', 'exec', lab.container(host), 'docker', 'info'], capture_output=True, check=False).returncode == 0
+
+
 def docker_bridge(lab, host):
     """Gateway/prefix of the inner Docker's default bridge, as Docker reports it."""
     return lab.sh(host, 'docker', 'network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}} {{.Subnet}}{{end}}', 'bridge').strip()
@@ -47,7 +51,7 @@ def test_stopped_and_crashed_dockerd_recover_in_one_run(lab):
     lab.sh('node1', 'sh', '-c', 'kill -9 "$(cat /var/run/docker.pid)"')
     lab.sh('node2', 'sh', '-c', 'kill -TERM "$(cat /var/run/docker.pid)"; while [ -e /var/run/docker.sock ] && docker info >/dev/null 2>&1; do sleep 0.2; done')
     for host in ('node1', 'node2'):
-        assert subprocess.run(['docker', 'exec', lab.container(host), 'docker', 'info'], capture_output=True).returncode != 0, host
+        assert not docker_answers(lab, host), host
     converge(lab)
     assert_right(lab)
 
@@ -89,9 +93,8 @@ def test_host_rebooting_mid_run_converges_on_the_next_run(lab):
     proc.wait(timeout=1200)
     assert rebooted, ''.join(output)[-4000:]
     # The host is back (its init brings dockerd up); the next ordinary run converges.
-    for _ in range(60):
-        if subprocess.run(['docker', 'exec', lab.container('node3'), 'docker', 'info'], capture_output=True).returncode == 0:
-            break
+    deadline = time.time() + 60
+    while not docker_answers(lab, 'node3') and time.time() < deadline:
         time.sleep(1)
     converge(lab)
     assert_right(lab)
