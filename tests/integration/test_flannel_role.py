@@ -316,6 +316,7 @@ def test_etcd_down_fails_before_anything_is_written(tmp_path):
                           flannel_etcd_timeout=2)
     out = run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables), rc=2)
     assert 'flannel: etcd does not answer at http://127.0.0.1:' in out
+    assert 'etcd unreachable at http://127.0.0.1:' in out  # the cause, as the etcd client says it
     assert 'Nothing was written to etcd or to any host' in out
     assert "Write flannel's network config" not in out
 
