@@ -20,6 +20,9 @@ description:
     module (C(modules.dep), or C(=m) in the kernel config); the kernel loads such a module
     when the device is first created.
   - The kernel config is read from C(/proc/config.gz), else C(/boot/config-<release>).
+  - When neither the kernel config nor the module lists can be read (a container without
+    C(/lib/modules), for example) a feature that is not loaded is V(unknown) and counted as
+    available: the probe refuses only what it knows is missing.
 author: crosshost.network contributors (@crosshost)
 options:
   features:
@@ -69,7 +72,8 @@ available:
   sample: {vxlan: true, macvlan: false}
 how:
   description:
-    - Feature name -> how it is provided - V(loaded), V(builtin), V(module) - or V(missing).
+    - Feature name -> how it is provided - V(loaded), V(builtin), V(module) - or V(missing),
+      or V(unknown) when nothing on the host tells.
   returned: always
   type: dict
   sample: {vxlan: loaded, macvlan: missing}
@@ -130,8 +134,12 @@ def probe(features, root='/'):
             result[feature] = 'builtin'
         elif name in installed or option == 'm':
             result[feature] = 'module'
-        else:
+        elif config or builtin or installed:
             result[feature] = 'missing'
+        else:
+            # Nothing tells (a container without /lib/modules, a kernel without its
+            # config): do not refuse what may well be there.
+            result[feature] = 'unknown'
     return result
 
 

@@ -1,9 +1,10 @@
 """Faults on the shared lab (see conftest.py): each is recovered by ONE ordinary run.
 
-Each case converges the lab, breaks one host the way it breaks in real life, runs
-site.yml once and checks that the cluster is right again (and that a run refusing a
-broken input changed nothing, not even the broken file). Runs before
-test_static_routes.py (file order), which starts from the converged lab it leaves.
+The first case converges the lab; each case breaks one host the way it breaks in real
+life, runs site.yml once and checks that the cluster is right again (and that a run
+refusing a broken input changed nothing, not even the broken file), leaving the lab
+converged for the next. Runs before test_static_routes.py (file order), which starts
+from the converged lab it leaves.
 """
 
 import hashlib
@@ -61,7 +62,6 @@ def sha256(lab, host, path):
 
 
 def test_broken_daemon_json_is_named_and_left_as_it_is(lab):
-    converge(lab)
     path = '/etc/docker/daemon.json'
     good = lab.sh('node2', 'cat', path)
     lab.sh('node2', 'sh', '-c', 'head -c -4 %s > %s.xh && cat %s.xh > %s && rm %s.xh' % (path, path, path, path, path))
@@ -79,7 +79,6 @@ def test_broken_daemon_json_is_named_and_left_as_it_is(lab):
 
 
 def test_host_rebooting_mid_run_converges_on_the_next_run(lab):
-    converge(lab)
     proc = subprocess.Popen(playbook_argv(SITE, inventory=lab.inventory), cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     output = []

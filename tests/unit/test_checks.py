@@ -138,6 +138,11 @@ def test_kernel_probe(tmp_path):
         bridge='loaded', veth='loaded', dummy='builtin', vxlan='module', macvlan='builtin', ipvlan='module', geneve='missing')
 
 
+def test_kernel_probe_refuses_only_what_it_knows_is_missing(tmp_path):
+    (tmp_path / 'sys' / 'module' / 'vxlan').mkdir(parents=True)
+    assert kernel_support.probe(['vxlan', 'macvlan'], root=str(tmp_path)) == dict(vxlan='loaded', macvlan='unknown')
+
+
 def test_kernel_probe_of_this_machine():
     # The brief's machine: vxlan and macvlan are there, geneve is not.
     how = kernel_support.probe(['vxlan', 'macvlan', 'geneve'])
