@@ -22,7 +22,7 @@ description:
   - The kernel config is read from C(/proc/config.gz), else C(/boot/config-<release>).
   - When neither the kernel config nor the module lists can be read (a container without
     C(/lib/modules), for example) a feature that is not loaded is V(unknown) and counted as
-    available: the probe refuses only what it knows is missing.
+    available, as the probe refuses only what it knows is missing.
 author: crosshost.network contributors (@crosshost)
 options:
   features:
