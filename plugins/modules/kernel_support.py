@@ -24,6 +24,8 @@ description:
     C(/lib/modules), for example) a feature that is not loaded is V(unknown) and counted as
     available, as the probe refuses only what it knows is missing.
 author: crosshost.network contributors (@crosshost)
+extends_documentation_fragment:
+  - crosshost.network.read_only
 options:
   features:
     description:
@@ -32,12 +34,6 @@ options:
     elements: str
     required: true
 attributes:
-  check_mode:
-    description: Fully supported; the module never changes anything.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is never a diff.
-    support: none
   facts:
     description: Returns RV(available) as C(ansible_facts.crosshost_kernel_support).
     support: full
