@@ -77,7 +77,16 @@ molecule: deps collections
 
 # One pytest run over everything, so the last line printed is its summary.
 # (tests/molecule always collects at least one item, so exit 5 cannot happen.)
+# Not root: the integration tests cannot run (network namespaces); say so loudly, and
+# fail under CI (where tests/conftest.py also turns every skip into a failure).
 test: lint sanity collections
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "************************************************************************" >&2; \
+	  echo "make test: NOT ROOT - every integration and lab test will be SKIPPED." >&2; \
+	  echo "           Run make test as root to run the whole suite." >&2; \
+	  echo "************************************************************************" >&2; \
+	  if [ "$${CI:-}" = true ]; then echo "make test: CI=true needs root" >&2; exit 1; fi; \
+	fi
 	cd "$(ROOT)" && "$(PYTEST)" tests
 
 # The lab (docker-in-docker demo cluster) is playbooks/lab/'s; `make demo HOSTS=5`

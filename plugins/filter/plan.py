@@ -17,6 +17,11 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.crosshost.network.plugins.module_utils._checks import (
+    backend_errors,
+    host_state_errors,
+    reserved_range_errors,
+)
 from ansible_collections.crosshost.network.plugins.module_utils._subnets import (
     DEFAULT_MTU,
     SubnetError,
@@ -67,7 +72,8 @@ def host_interfaces(facts):
             if isinstance(entry, Mapping) and entry.get('address'):
                 prefix = entry.get('prefix') or entry.get('netmask')
                 addresses.append('%s/%s' % (entry['address'], prefix) if prefix else str(entry['address']))
-        result.append(dict(interface=str(data.get('device') or name), mtu=data.get('mtu'), addresses=addresses))
+        result.append(dict(interface=str(data.get('device') or name), mtu=data.get('mtu'), addresses=addresses,
+                           active=data.get('active')))
     return result
 
 
@@ -137,6 +143,18 @@ def _kept(allocations, source):
     return dict((str(h), _text(s)) for h, s in subnets.items())
 
 
+def _fitting(value, network, subnet_len, bounds):
+    """A kept subnet that still fits the network, else None."""
+    try:
+        return check_subnet(value, network, subnet_len, bounds) if _text(value) else None
+    except SubnetError:
+        return None
+
+
+def _unique(messages):
+    return [m for i, m in enumerate(messages) if m not in messages[:i]]
+
+
 def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file'):
     """Plan the whole cluster; see cluster_plan.yml for the input and output shapes."""
     try:
@@ -150,12 +168,14 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
         raise SubnetError('cluster_plan needs a mapping host -> inputs with at least one host, got %r' % (hosts,))
     hosts = dict((str(h), v if isinstance(v, Mapping) else {}) for h, v in hosts.items())
     names = sorted(hosts)
+    # Without one network and subnet length nothing else can be checked: these stop here.
     cluster = _agree(hosts, names)
     network = parse_network(cluster['network'], host=names[0])
     subnet_len = validate_subnet_len(network, cluster['subnet_len'], host=names[0])
     first, last = subnet_bounds(network, subnet_len, cluster['subnet_min'], cluster['subnet_max'], host=names[0])
 
-    errors = []
+    # From here on every problem of every host is collected, then reported together.
+    errors = reserved_range_errors(network, names[0]) + backend_errors(hosts, names)
     underlay = {}
     for name in names:
         try:
@@ -169,21 +189,32 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
             if ip in seen:
                 errors.append('hosts %s and %s have the same underlay address %s: set crosshost_underlay_ip per host' % (seen[ip], name, ip))
             seen.setdefault(ip, name)
-    if errors:
-        raise SubnetError('; '.join(errors))
 
     kept = _kept(allocations, source)
     members = set(names)
     outside = set(str(h) for h in inventory_hosts) - members if inventory_hosts is not None else set()
     reserved = dict((h, s) for h, s in kept.items() if h in outside)
     pins = dict((name, hosts[name].get('subnet')) for name in names)
-    subnets = allocate(names, network, subnet_len, kept=kept, pins=pins, reserved=reserved,
-                       subnet_min=cluster['subnet_min'], subnet_max=cluster['subnet_max'])
+    try:
+        subnets = allocate(names, network, subnet_len, kept=kept, pins=pins, reserved=reserved,
+                           subnet_min=cluster['subnet_min'], subnet_max=cluster['subnet_max'])
+    except SubnetError as exc:
+        errors.append(exc.msg)
+        subnets = {}
 
-    for name in names:
-        errors.extend(overlap_errors(network, name, underlay[name][0], hosts[name].get('interfaces'), subnets[name]))
+    overlaps = []
+    for name in sorted(underlay):
+        own = subnets.get(name) or _fitting(kept.get(name), network, subnet_len, (first, last))
+        overlaps.extend(overlap_errors(network, name, underlay[name][0], hosts[name].get('interfaces'), own))
+        entry = dict(subnet=own, underlay_interface=underlay[name][1], underlay_mtu=underlay[name][2])
+        errors.extend(host_state_errors(name, hosts[name], network, entry, bool(_text(hosts[name].get('underlay_interface')))))
+    # Overlaps with what the hosts have come first: they are often why nothing fits.
+    errors = overlaps + errors
+    errors = _unique(errors)
+    if len(errors) == 1:
+        raise SubnetError(errors[0])
     if errors:
-        raise SubnetError('; '.join(errors))
+        raise SubnetError('%d problems, nothing was changed on any host:\n- %s' % (len(errors), '\n- '.join(errors)))
 
     plan = {}
     macs = {}

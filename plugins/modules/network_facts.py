@@ -27,6 +27,7 @@ description:
 author: crosshost.network contributors (@crosshost)
 extends_documentation_fragment:
   - crosshost.network.target
+  - crosshost.network.read_only
 options:
   gather_subset:
     description:
@@ -48,12 +49,6 @@ options:
     type: str
     default: main
 attributes:
-  check_mode:
-    description: Fully supported; the module never changes anything.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is never a diff.
-    support: none
   facts:
     description: Returns C(ansible_facts.crosshost_network_facts).
     support: full

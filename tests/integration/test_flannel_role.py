@@ -44,8 +44,8 @@ CLUSTER = {'network': '100.64.0.0/16', 'subnet_len': 24, 'subnet_min': '100.64.1
 FACTS = {'eth0': {'ipv4': {'address': '198.18.3.11', 'prefix': '24', 'netmask': '255.255.255.0', 'network': '198.18.3.0'}}}
 
 
-def run_playbook(tmp_path, plays, extra=()):
-    """Write ``plays`` as a playbook and run it on localhost; return the output (asserts rc 0)."""
+def run_playbook(tmp_path, plays, extra=(), rc=0):
+    """Write ``plays`` as a playbook and run it on localhost; return the output (asserts the rc)."""
     playbook = tmp_path / 'play.yml'
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
@@ -54,7 +54,7 @@ def run_playbook(tmp_path, plays, extra=()):
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)] + list(extra),
                           cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert proc.returncode == rc, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc.stdout
 
 
@@ -301,3 +301,33 @@ def test_flanneld_etcd_config_and_lease(tmp_path, etcd, backend_type):
     assert lease['BackendType'] == backend_type
     if backend_type == 'vxlan':
         assert lease['BackendData'] == {'VNI': 1, 'VtepMAC': '02:11:11:11:11:11'}
+
+
+def dead_endpoint():
+    """An etcd URL on which nothing listens (a port just closed)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return 'http://127.0.0.1:%d' % sock.getsockname()[1]
+
+
+def test_etcd_down_fails_before_anything_is_written(tmp_path):
+    variables = role_vars(tmp_path, flannel_backend='vxlan', flannel_etcd=True, flannel_etcd_endpoints=[dead_endpoint()],
+                          flannel_etcd_timeout=2)
+    out = run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables), rc=2)
+    assert 'flannel: etcd does not answer at http://127.0.0.1:' in out
+    assert 'etcd unreachable at http://127.0.0.1:' in out  # the cause, as the etcd client says it
+    assert 'Nothing was written to etcd or to any host' in out
+    assert "Write flannel's network config" not in out
+
+
+def test_etcd_down_the_run_can_finish_from_the_kept_allocations(tmp_path):
+    variables = role_vars(tmp_path, flannel_backend='vxlan', flannel_etcd=True, flannel_etcd_endpoints=[dead_endpoint()],
+                          flannel_etcd_timeout=2, flannel_etcd_unavailable='use_allocations')
+    report = {'name': 'report', 'ansible.builtin.debug': {'msg': 'OWN={{ flannel_own.subnet }} ETCD={{ flannel_etcd }} PURGE={{ flannel_purge }}'}}
+    out = run_playbook(tmp_path, play([include('leases_etcd.yml', public=True), report], **variables))
+    assert 'OWN=100.64.1.0/24 ETCD=False PURGE=False' in out
+    # flanneld cannot run without etcd: no way around for it.
+    variables.update(flannel_backend='flanneld')
+    out = run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables), rc=2)
+    assert 'flannel: etcd does not answer' in out

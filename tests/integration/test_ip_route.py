@@ -37,11 +37,16 @@ def ns(netns):
 
 
 def routes(netns):
-    """All routes but the local table (whose link-local entries come and go with DAD), as sorted JSON lines."""
+    """All routes as sorted JSON lines, but the local table and the kernel's IPv6 link-local routes.
+
+    Those come and go with DAD and addrconf (on a loaded machine, between two reads of an
+    unchanged system); the module never makes them.
+    """
     found = []
     for family in ('-4', '-6'):
         for route in ip_json(netns, '-N', family, 'route', 'show', 'table', 'all'):
-            if route.get('table') != '255':
+            kernel_link_local = route.get('protocol') == '2' and route.get('dst', '').startswith('fe80:')
+            if route.get('table') != '255' and not kernel_link_local:
                 found.append(json.dumps(route, sort_keys=True))
     return sorted(found)
 

@@ -53,12 +53,16 @@ def ansible_env():
     return env
 
 
-def run_playbook(playbook, *args, inventory=None, check=True):
-    """ansible-playbook PLAYBOOK ARGS; returns (rc, output). Fails the test on rc != 0 when check."""
+def playbook_argv(playbook, *args, inventory=None):
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')]
     if inventory:
         cmd += ['-i', inventory]
-    cmd += [os.path.join(ROOT, playbook)] + list(args)
+    return cmd + [os.path.join(ROOT, playbook)] + list(args)
+
+
+def run_playbook(playbook, *args, inventory=None, check=True):
+    """ansible-playbook PLAYBOOK ARGS; returns (rc, output). Fails the test on rc != 0 when check."""
+    cmd = playbook_argv(playbook, *args, inventory=inventory)
     proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
                           timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
     output = proc.stdout + proc.stderr

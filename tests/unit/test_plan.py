@@ -102,11 +102,11 @@ FACTS = {
 
 def test_host_interfaces():
     assert host_interfaces(FACTS) == [
-        {'interface': 'br-lan', 'mtu': 1400, 'addresses': []},
-        {'interface': 'eth0', 'mtu': 1500, 'addresses': ['198.18.0.11/24', '198.18.5.1/24']},
-        {'interface': 'eth0:1', 'mtu': 1500, 'addresses': ['198.18.9.1/255.255.255.0']},
-        {'interface': 'eth1', 'mtu': 9000, 'addresses': ['198.19.0.11/16']},
-        {'interface': 'lo', 'mtu': 65536, 'addresses': ['127.0.0.1/8']},
+        {'interface': 'br-lan', 'mtu': 1400, 'addresses': [], 'active': None},
+        {'interface': 'eth0', 'mtu': 1500, 'addresses': ['198.18.0.11/24', '198.18.5.1/24'], 'active': None},
+        {'interface': 'eth0:1', 'mtu': 1500, 'addresses': ['198.18.9.1/255.255.255.0'], 'active': None},
+        {'interface': 'eth1', 'mtu': 9000, 'addresses': ['198.19.0.11/16'], 'active': None},
+        {'interface': 'lo', 'mtu': 65536, 'addresses': ['127.0.0.1/8'], 'active': None},
     ]
     assert host_interfaces({}) == []
     assert host_interfaces(None) == []

@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) crosshost.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the plan checks on every host before any host is changed (pure, stdlib only).
+
+Each function returns a list of messages (empty: fine); every message names the host,
+the variable, the value and the fix, so the caller can list all of them in one failure.
+The host's state comes from the preflight probe: interfaces (with ``active``), routes
+(``network_facts``, every table) and kernel support (``kernel_support``). A part that
+was not probed (``None``) is not checked.
+
+What we installed ourselves is never a conflict: routes of protocol 147 (``ours``),
+anything on our own devices (the container bridge, the VXLAN device) and addresses
+inside the host's own planned subnet. So a rerun passes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import json
+
+# Ranges that must never carry containers, per IP version. IPv6 is listed so that an
+# IPv6 cluster network gets the same check the day it is accepted.
+RESERVED_RANGES = {
+    4: (
+        ('0.0.0.0/8', '"this network" (0.0.0.0/8)'),
+        ('127.0.0.0/8', 'loopback'),
+        ('169.254.0.0/16', 'link-local'),
+        ('224.0.0.0/4', 'multicast'),
+        ('240.0.0.0/4', 'reserved (240.0.0.0/4)'),
+        ('255.255.255.255/32', 'limited broadcast'),
+    ),
+    6: (
+        ('::/128', 'unspecified'),
+        ('::1/128', 'loopback'),
+        ('fe80::/10', 'link-local'),
+        ('ff00::/8', 'multicast'),
+    ),
+}
+
+BACKENDS = ('static_routes', 'vxlan', 'flanneld', 'pipework', 'none')
+# Bytes each overlay encapsulation adds (flannel's MTU = underlay MTU - overhead).
+OVERHEADS = {'vxlan': 50, 'udp': 28, 'host-gw': 0}
+MIN_MTU = 576
+
+
+def reserved_range_errors(network, host, what='crosshost_network'):
+    """The network must not overlap a reserved range of its IP version."""
+    errors = []
+    for cidr, name in RESERVED_RANGES.get(network.version, ()):
+        reserved = ipaddress.ip_network(cidr)
+        if network.overlaps(reserved):
+            errors.append('host %s: %s %s overlaps the %s range %s, which must never carry containers: '
+                          'choose another range, e.g. 100.64.0.0/16' % (host, what, network, name, reserved))
+    return errors
+
+
+def backend_errors(hosts, names):
+    """``crosshost_backend`` known and the same on every host (a host without one is not checked)."""
+    backends = dict((n, hosts[n]['backend']) for n in names if hosts[n].get('backend') is not None)
+    errors = ['host %s: crosshost_backend %r is not a backend: use one of %s' % (name, backend, ', '.join(BACKENDS))
+              for name, backend in sorted(backends.items()) if backend not in BACKENDS]
+    if not errors and len(set(backends.values())) > 1:
+        ref = min(backends)
+        errors = ['host %s: crosshost_backend %r differs from %r on host %s: it must be the same on every host'
+                  % (name, backend, backends[ref], ref) for name, backend in sorted(backends.items()) if backend != backends[ref]]
+    return errors
+
+
+def _links(interfaces):
+    return dict((i.get('interface'), i) for i in interfaces or [] if i.get('interface'))
+
+
+def interface_errors(host, var, device, interfaces, why):
+    """``device`` exists on the host and is up (``interfaces`` as host_interfaces returns)."""
+    links = _links(interfaces)
+    if not links or not device:
+        return []
+    if device not in links:
+        return ['host %s: %s %r does not exist on this host (it has %s): %s'
+                % (host, var, device, ', '.join(sorted(links)), why)]
+    if links[device].get('active') is False:
+        return ['host %s: %s %r is down: bring it up (ip link set %s up) or choose another interface'
+                % (host, var, device, device)]
+    return []
+
+
+def route_errors(host, network, routes, own_subnet, own_devices):
+    """Routes the host already has that overlap the cluster network (ours excepted)."""
+    errors = []
+    for route in routes or []:
+        if route.get('ours') or route.get('dev') in own_devices or route.get('table') == 'local':
+            continue
+        if route.get('type', 'unicast') not in ('unicast', 'blackhole', 'unreachable', 'prohibit'):
+            continue
+        try:
+            dst = ipaddress.ip_network(str(route.get('dst')), strict=False)
+        except ValueError:
+            continue  # 'default'
+        if dst.version != network.version or not dst.overlaps(network):
+            continue
+        if own_subnet is not None and dst.subnet_of(own_subnet):
+            continue
+        errors.append('host %s: route %s%s (proto %s, table %s) overlaps crosshost_network %s: '
+                      'choose a crosshost_network that avoids it, or remove the route'
+                      % (host, dst, ' dev %s' % route['dev'] if route.get('dev') else '', route.get('protocol'),
+                         route.get('table', 'main'), network))
+    return errors
+
+
+def _kernel_errors(host, backend, kernel, feature):
+    if kernel is None or kernel.get(feature, True):
+        return []
+    return ['host %s: crosshost_backend %s needs the kernel\'s %s support, which this host has neither built in nor as a module: '
+            'install a kernel with CONFIG_%s (or its module package), or choose another backend' % (host, backend, feature, feature.upper())]
+
+
+def backend_host_errors(host, data, entry):
+    """The backend's prerequisites on one host. ``entry``: the host's plan entry."""
+    backend = data.get('backend')
+    overlay = data.get('overlay') or {}
+    kernel = data.get('kernel')
+    errors = []
+    if backend in ('static_routes', 'vxlan', 'flanneld') and not entry.get('underlay_interface'):
+        errors.append('host %s: crosshost_backend %s needs the underlay interface, which is not known: set crosshost_underlay_interface'
+                      % (host, backend))
+    if backend in ('vxlan', 'flanneld'):
+        encap = 'vxlan' if backend == 'vxlan' else overlay.get('flanneld_backend_type') or 'vxlan'
+        if encap == 'vxlan':
+            errors.extend(_kernel_errors(host, backend, kernel, 'vxlan'))
+        overlay_mtu = entry['underlay_mtu'] - OVERHEADS.get(encap, 0)
+        if overlay_mtu < MIN_MTU:
+            errors.append('host %s: crosshost_underlay_mtu %d leaves the %s overlay an MTU of %d (%d bytes of encapsulation), below %d: '
+                          'raise the MTU of %s or set crosshost_underlay_mtu, or choose crosshost_backend static_routes'
+                          % (host, entry['underlay_mtu'], encap, overlay_mtu, OVERHEADS.get(encap, 0), MIN_MTU, entry.get('underlay_interface')))
+    if backend == 'flanneld':
+        if not overlay.get('etcd'):
+            errors.append('host %s: crosshost_backend flanneld needs etcd: add hosts to the inventory group etcd, '
+                          'or set flannel_etcd: true with flannel_etcd_endpoints' % host)
+        if not overlay.get('flanneld_binary'):
+            errors.append('host %s: crosshost_backend flanneld needs the flanneld binary: set flannel_binary_src, '
+                          'or flannel_binary_url with flannel_binary_checksum' % host)
+    if backend == 'pipework':
+        uplink = data.get('pipework_uplink')
+        errors.extend(interface_errors(host, 'pipework_uplink', uplink, data.get('interfaces'),
+                                       'set pipework_uplink to the NIC to join to the bridge, or leave it empty'))
+        if data.get('pipework_macvlan'):
+            errors.extend(_kernel_errors(host, backend, kernel, 'macvlan'))
+    return errors
+
+
+def host_state_errors(host, data, network, entry, explicit_interface):
+    """Everything the host's own facts can refute: interfaces, routes, backend needs."""
+    errors = []
+    why = 'set crosshost_underlay_interface to one of them' if explicit_interface else \
+        'it comes from the default route: set crosshost_underlay_interface'
+    errors.extend(interface_errors(host, 'crosshost_underlay_interface', entry.get('underlay_interface'),
+                                   data.get('interfaces'), why))
+    own_subnet = ipaddress.ip_network(str(entry['subnet'])) if entry.get('subnet') else None
+    errors.extend(route_errors(host, network, data.get('routes'), own_subnet, set(data.get('own_devices') or ())))
+    errors.extend(backend_host_errors(host, data, entry))
+    errors.extend(daemon_json_errors(host, data.get('docker_daemon_json')))
+    return errors
+
+
+def parse_json_file(path, content):
+    """The JSON object in a file (``{}`` when empty); ValueError names the file and the line."""
+    if content is None or not content.strip():
+        return {}
+    try:
+        value = json.loads(content)
+    except ValueError as exc:
+        where = 'line %d column %d: %s' % (exc.lineno, exc.colno, exc.msg) if hasattr(exc, 'lineno') else str(exc)
+        raise ValueError('%s %s: fix or remove the file (it was left as it is)' % (path, where))
+    if not isinstance(value, dict):
+        raise ValueError('%s must hold a JSON object, not %s: fix or remove the file (it was left as it is)'
+                         % (path, type(value).__name__))
+    return value
+
+
+def daemon_json_errors(host, daemon_json):
+    """Docker's daemon.json (``{path, content}``, content None: no file) must be a JSON object."""
+    if not daemon_json or daemon_json.get('content') is None:
+        return []
+    try:
+        parse_json_file(daemon_json.get('path'), daemon_json['content'])
+    except ValueError as exc:
+        return ['host %s: docker_daemon_json %s' % (host, exc)]
+    return []
