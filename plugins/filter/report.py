@@ -35,7 +35,7 @@ def _network(text):
 
 def _address(text):
     try:
-        return ipaddress.ip_address(str(text).split('/')[0])
+        return ipaddress.ip_address(str(text).split('/', maxsplit=1)[0])
     except ValueError:
         return None
 
@@ -328,8 +328,8 @@ def _svg(report):
     centres = dict(zip((host['name'] for host in hosts), _layout(len(hosts), width, height)))
     by_pair = dict(((pair['src'], pair['dst']), pair) for pair in report['pairs'])
     # Crop the drawing to the nodes (each 220 x 104) plus a margin.
-    xs = [x for x, _ in centres.values()]
-    ys = [y for _, y in centres.values()]
+    xs = [centre[0] for centre in centres.values()]
+    ys = [centre[1] for centre in centres.values()]
     left, top = min(xs) - 130, min(ys) - 62
     box = (left, top, max(xs) + 130 - left, max(ys) + 62 - top)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="%.0f %.0f %.0f %.0f" role="img" '

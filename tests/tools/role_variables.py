@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Write (or check) the "Variables" table of every role README from its argument spec.
 
-    tests/tools/role_variables.py          rewrite the tables in roles/*/README.md
-    tests/tools/role_variables.py --check  exit 1 and name the READMEs that are out of date
+    .venv/bin/python tests/tools/role_variables.py          rewrite the tables in roles/*/README.md
+    .venv/bin/python tests/tools/role_variables.py --check  exit 1 and name the READMEs out of date
 
 meta/argument_specs.yml is the single source of a role's variables; the table sits
 between the two marker comments below and is never edited by hand.
@@ -72,7 +71,7 @@ def main(argv):
             if not check:
                 (role / 'README.md').write_text(new)
     if check and stale:
-        print('out of date (run tests/tools/role_variables.py): %s' % ', '.join(stale))
+        print('out of date (run .venv/bin/python tests/tools/role_variables.py): %s' % ', '.join(stale))
         return 1
     return 0
 

@@ -40,7 +40,7 @@ def _doc(plugin_type, names):
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='True')
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', str(ROOT / '.cache' / 'collections'))  # as the Makefile sets it
     proc = subprocess.run([str(ANSIBLE_DOC), '-t', plugin_type, '--json'] + ['crosshost.network.' + n for n in names],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
     problems = [line for line in proc.stderr.splitlines() if line.strip() and not CORE_NOISE.search(line)]
     return proc, problems
 

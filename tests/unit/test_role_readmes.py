@@ -40,7 +40,7 @@ def _env():
 def test_readme_variables_match_the_argument_spec(role):
     readme = (ROOT / 'roles' / role / 'README.md').read_text()
     assert role_variables.render(ROOT / 'roles' / role) == readme, (
-        'roles/%s/README.md: Variables table out of date, run tests/tools/role_variables.py' % role)
+        'roles/%s/README.md: Variables table out of date, run .venv/bin/python tests/tools/role_variables.py' % role)
 
 
 def test_examples_pass_syntax_check(tmp_path):
@@ -52,7 +52,7 @@ def test_examples_pass_syntax_check(tmp_path):
     (tmp_path / 'hosts.yml').write_text(json.dumps({'cluster': {'hosts': {'node1': {}, 'node2': {}}},
                                                     'etcd': {'hosts': {'node1': {}}}}))
     proc = subprocess.run([str(PLAYBOOK), '--syntax-check', '-i', str(tmp_path / 'hosts.yml'), str(tmp_path / 'all.yml')],
-                          env=_env(), capture_output=True, text=True, timeout=300)
+                          env=_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '[WARNING]' not in proc.stderr, proc.stderr
 
@@ -64,7 +64,7 @@ def test_preflight_example_runs(tmp_path):
         'vars': {'crosshost_network': '100.127.0.0/16'}}}))
     env = dict(_env(), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1')
     proc = subprocess.run([str(PLAYBOOK), '-i', str(tmp_path / 'hosts.yml'), str(tmp_path / 'example.yml')],
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     tasks = json.loads(proc.stdout)['plays'][0]['tasks']
     message = tasks[-1]['hosts']['localhost']['msg']
