@@ -80,7 +80,7 @@ def test_everything_users_run_is_shipped(shipped):
 def test_nothing_else_is_shipped(shipped):
     # Every file is tracked user content (MANIFEST.json and FILES.json are the build's own).
     extra = sorted(set(shipped) - _user_content() - {'MANIFEST.json', 'FILES.json'})
-    assert not extra, 'shipped but not user content: %s' % extra
+    assert not extra, 'shipped but not tracked user content (a stray file? commit or remove it): %s' % extra
     for path in shipped:
         assert not path.startswith(('tests/', 'molecule/', 'benchmarks/', '.')), path
         assert not any(part.startswith('.') for part in path.split('/')), path
@@ -95,3 +95,25 @@ def test_strays_are_not_shipped(shipped):
 def test_lab_scripts_stay_executable(shipped):
     for path in ('playbooks/lab/demo.sh', 'playbooks/lab/build-images.sh'):
         assert shipped[path].mode & 0o111, path
+
+
+def test_install_from_tarball_and_git(tmp_path):
+    """README's two ways in: a requirements.yml naming the tarball, and git+file of this checkout."""
+    out = tmp_path / 'out'
+    subprocess.run([str(GALAXY), 'collection', 'build', '--output-path', str(out), str(ROOT)],
+                   capture_output=True, text=True, check=True)
+    tarball = next(out.glob('crosshost-network-*.tar.gz'))
+    (tmp_path / 'requirements.yml').write_text('---\ncollections:\n  - name: %s\n    type: file\n' % tarball)
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    sources = {
+        'tarball': ['-r', str(tmp_path / 'requirements.yml')],
+        'git': ['git+file://%s,%s' % (ROOT, head)],
+    }
+    for name, args in sources.items():
+        target = tmp_path / name
+        proc = subprocess.run([str(GALAXY), 'collection', 'install', '-p', str(target), *args],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        installed = target / 'ansible_collections' / 'crosshost' / 'network'
+        assert (installed / 'MANIFEST.json').is_file() and (installed / 'playbooks' / 'site.yml').is_file(), name
+        assert not (installed / 'tests').exists() and not (installed / 'molecule').exists(), name
