@@ -347,6 +347,9 @@ def _svg(report):
             rtts = [p['rtt_ms'] for p in (there, back) if p['rtt_ms'] is not None]
             if reached and rtts:
                 label += ' \u00b7 %.2f ms' % (sum(rtts) / len(rtts))
+            sizes = [p['df_max'] for p in (there, back) if p['df_max'] is not None]
+            if reached and sizes:
+                label += ' \u00b7 DF %d' % min(sizes)
             out.append('<g class="link %s" data-pair="%s|%s">' % (_e(kind), _e(src), _e(dst)))
             out.append('<title>%s</title>' % _e('%s \u2192 %s: %s\n%s \u2192 %s: %s' % (
                 src, dst, there['connection']['label'], dst, src, back['connection']['label'])))
