@@ -5,6 +5,7 @@ files of the kinds that used to leak added to it, and checks the tarball's file 
 against galaxy.yml's allow-list manifest.
 """
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -111,8 +112,10 @@ def test_install_from_tarball_and_git(tmp_path):
     }
     for name, args in sources.items():
         target = tmp_path / name
+        # Only the target counts: the Makefile's collections path already has this checkout.
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(target))
         proc = subprocess.run([str(GALAXY), 'collection', 'install', '-p', str(target), *args],
-                              capture_output=True, text=True, check=False)
+                              env=env, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         installed = target / 'ansible_collections' / 'crosshost' / 'network'
         assert (installed / 'MANIFEST.json').is_file() and (installed / 'playbooks' / 'site.yml').is_file(), name
