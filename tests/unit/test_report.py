@@ -1,0 +1,230 @@
+"""Unit tests for the crosshost.network.cluster_report / cluster_report_html filters (plugins/filter/report.py)."""
+
+import copy
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.crosshost.network.plugins.filter.report import (
+    FilterModule,
+    cluster_report,
+    cluster_report_html,
+    parse_probe_lines,
+)
+
+HOSTS = ('node1', 'node2', 'node3')
+
+
+def _plan(n):
+    return {
+        'subnet': '100.64.%d.0/24' % n, 'gateway': '100.64.%d.1' % n, 'bip': '100.64.%d.1/24' % n,
+        'prefixlen': 24, 'underlay_ip': '198.18.1.1%d' % n, 'underlay_interface': 'eth0',
+        'underlay_mtu': 1500, 'vtep_mac': '0e:00:00:00:00:0%d' % n, 'network': '100.64.0.0/16',
+    }
+
+
+def _address(cidr):
+    address, prefixlen = cidr.split('/')
+    return {'address': address, 'prefixlen': int(prefixlen), 'family': 'inet', 'cidr': cidr}
+
+
+def _route(dst, dev, gateway=None, protocol='crosshost'):
+    return {'dst': dst, 'family': 'inet', 'gateway': gateway, 'dev': dev, 'protocol': protocol, 'table': 'main'}
+
+
+def _static_host(n):
+    """Host n of a 3-host static_routes cluster, as network_facts reads it."""
+    facts = {
+        'interfaces': {
+            'eth0': {'kind': 'veth', 'mtu': 1500, 'addresses': [_address('198.18.1.1%d/24' % n)]},
+            'docker0': {'kind': 'bridge', 'mtu': 1500, 'addresses': [_address('100.64.%d.1/24' % n)]},
+        },
+        'bridges': {'docker0': {'ports': ['veth1']}},
+        'routes': [
+            _route('default', 'eth0', '198.18.1.1', protocol='boot'),
+            _route('198.18.1.0/24', 'eth0', protocol='kernel'),
+            _route('100.64.%d.0/24' % n, 'docker0', protocol='kernel'),
+        ] + [_route('100.64.%d.0/24' % m, 'eth0', '198.18.1.1%d' % m) for m in (1, 2, 3) if m != n],
+        'fdb': [],
+    }
+    lines = ['100.64.%d.2 ok 0.0%d 1500' % (m, m) for m in (1, 2, 3) if m != n]
+    return {'plan': _plan(n), 'backend': 'static_routes', 'facts': facts,
+            'probe': {'address': '100.64.%d.2' % n}, 'probe_lines': ['noise'] + lines}
+
+
+def _static():
+    return {name: _static_host(n) for n, name in enumerate(HOSTS, 1)}
+
+
+def _vxlan():
+    hosts = {}
+    for n, name in enumerate(HOSTS, 1):
+        host = _static_host(n)
+        facts = host['facts']
+        facts['interfaces']['flannel.1'] = {'kind': 'vxlan', 'mtu': 1450, 'details': {'id': 1},
+                                            'addresses': [_address('100.64.%d.0/32' % n)]}
+        facts['routes'] = facts['routes'][:3] + [
+            _route('100.64.%d.0/24' % m, 'flannel.1', '100.64.%d.0' % m) for m in (1, 2, 3) if m != n]
+        facts['fdb'] = [{'mac': '0e:00:00:00:00:0%d' % m, 'dev': 'flannel.1', 'dst': '198.18.1.1%d' % m}
+                        for m in (1, 2, 3) if m != n]
+        host['backend'] = 'vxlan'
+        host['probe_lines'] = [line.replace(' 1500', ' 1450') for line in host['probe_lines']]
+        hosts[name] = host
+    return hosts
+
+
+def test_filters_are_registered():
+    assert set(FilterModule().filters()) == {'cluster_report', 'cluster_report_html'}
+
+
+def test_parse_probe_lines():
+    assert parse_probe_lines(['100.64.2.2 ok 0.123 1472', '100.64.3.2 miss', 'PING noise', '', '100.64.4.2 ok ? 1500']) == {
+        '100.64.2.2': {'reached': True, 'rtt_ms': 0.123, 'df_max': 1472},
+        '100.64.3.2': {'reached': False, 'rtt_ms': None, 'df_max': None},
+        '100.64.4.2': {'reached': True, 'rtt_ms': None, 'df_max': 1500},
+    }
+
+
+def test_static_routes_cluster_is_all_good():
+    report = cluster_report(_static())
+    assert report['ok'] and report['drift'] == {}
+    assert [h['name'] for h in report['hosts']] == list(HOSTS)
+    assert len(report['pairs']) == 6
+    pair = next(p for p in report['pairs'] if (p['src'], p['dst']) == ('node1', 'node2'))
+    assert pair['reached'] and pair['rtt_ms'] == 0.02 and pair['df_max'] == 1500
+    assert pair['connection'] == {'kind': 'route', 'label': 'route 100.64.2.0/24 via 198.18.1.12 dev eth0',
+                                  'dev': 'eth0', 'gateway': '198.18.1.12'}
+    assert report['summary'][0] == '3 hosts, backend static_routes: 6 of 6 pairs reach each other, no host differs from the plan'
+    assert 'node1 -> node2  ok    rtt 0.02 ms  DF max 1500 B  route 100.64.2.0/24 via 198.18.1.12 dev eth0' in report['summary']
+
+
+def test_vxlan_cluster_is_all_good():
+    report = cluster_report(_vxlan())
+    assert report['drift'] == {}
+    labels = {(p['src'], p['dst']): p['connection']['label'] for p in report['pairs']}
+    assert labels[('node3', 'node1')] == 'VXLAN flannel.1 (VNI 1) to 198.18.1.11'
+    assert {p['df_max'] for p in report['pairs']} == {1450}
+
+
+def test_drift_is_named_per_host():
+    hosts = _static()
+    facts = hosts['node2']['facts']
+    facts['routes'] = [r for r in facts['routes'] if r['dst'] != '100.64.3.0/24']  # lost route
+    facts['routes'].append(_route('100.64.9.0/24', 'eth0', '198.18.1.19'))        # stale route of ours
+    facts['interfaces']['docker0']['addresses'] = [_address('172.17.0.1/16')]     # Docker's default bip
+    hosts['node2']['probe']['address'] = '172.17.0.2'
+    hosts['node3']['probe_lines'] = ['100.64.1.2 ok 0.05 1500', '172.17.0.2 miss']
+    report = cluster_report(hosts)
+    assert not report['ok']
+    assert sorted(report['drift']) == ['node2']
+    assert report['drift']['node2'] == [
+        'no interface has the planned bridge address 100.64.2.1/24',
+        'probe address 172.17.0.2 is outside the planned subnet 100.64.2.0/24',
+        'route to 100.64.3.0/24 via 198.18.1.13 is missing',
+        'route 100.64.9.0/24 via 198.18.1.19 is ours but not in the plan',
+    ]
+    pair = {(p['src'], p['dst']): p for p in report['pairs']}
+    assert not pair[('node3', 'node2')]['reached']
+    assert pair[('node2', 'node3')]['connection']['kind'] == 'default'
+    assert 'differs from the plan: node2: route to 100.64.3.0/24 via 198.18.1.13 is missing' in report['summary']
+
+
+def test_vxlan_drift_without_forwarding_entry():
+    hosts = _vxlan()
+    hosts['node1']['facts']['fdb'] = hosts['node1']['facts']['fdb'][:1]
+    report = cluster_report(hosts)
+    assert report['drift'] == {'node1': ['no VXLAN forwarding entry for 198.18.1.13 (node3)']}
+
+
+def test_pipework_bridge_connection():
+    hosts = _static()
+    for n, name in enumerate(HOSTS, 1):
+        facts = hosts[name]['facts']
+        facts['interfaces']['bri0'] = {'kind': 'bridge', 'mtu': 1500, 'addresses': [_address('198.18.1.1%d/24' % n)]}
+        facts['bridges']['bri0'] = {'ports': ['eth0', 'veth9']}
+        facts['routes'] = [_route('100.64.0.0/16', 'bri0', protocol='kernel'), _route('default', 'bri0', '198.18.1.1')]
+        hosts[name]['backend'] = 'pipework'
+    report = cluster_report(hosts)
+    assert {p['connection']['label'] for p in report['pairs']} == {'bridge bri0 (uplink eth0)'}
+
+
+@pytest.mark.parametrize('bad', [None, {}, {'node1': 'x'}, {'node1': {'plan': {}}}, ['node1']])
+def test_bad_input_names_the_problem(bad):
+    with pytest.raises(AnsibleFilterError, match='cluster_report'):
+        cluster_report(bad)
+
+
+class _Page(HTMLParser):
+    """Collects the tags and attributes of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(html):
+    page = _Page()
+    page.feed(html)
+    return page.tags
+
+
+def test_html_has_one_node_per_host_and_one_cell_per_pair():
+    html = cluster_report_html(cluster_report(_static()))
+    tags = _parse(html)
+    nodes = [a['data-host'] for t, a in tags if t == 'g' and 'host' in a.get('class', '').split()]
+    cells = [a['data-pair'] for t, a in tags if t == 'td' and 'cell' in a.get('class', '').split() and 'data-pair' in a]
+    links = [a['data-pair'] for t, a in tags if t == 'g' and 'link' in a.get('class', '').split()]
+    assert nodes == list(HOSTS)
+    assert sorted(cells) == sorted('%s|%s' % (a, b) for a in HOSTS for b in HOSTS if a != b)
+    assert sorted(links) == ['node1|node2', 'node1|node3', 'node2|node3']
+    assert 'all good' in html and 'Every host matches the plan.' in html
+
+
+def test_html_is_self_contained():
+    html = cluster_report_html(cluster_report(_static()))
+    tags = _parse(html)
+    assert not [a for t, a in tags if 'src' in a or 'href' in a]
+    assert not re.search(r'@import|url\(|<link|<script', html)
+    # The only URL is the SVG namespace, which is a name, not a fetch.
+    assert re.findall(r'https?://[^"\s]+', html) == ['http://www.w3.org/2000/svg']
+
+
+def test_html_escapes_and_shows_drift_and_misses():
+    hosts = _static()
+    hosts['node2']['facts']['interfaces']['docker0']['addresses'] = []
+    hosts['node1']['probe_lines'] = ['100.64.3.2 ok 0.1 1500']
+    hosts['<b>node4</b>'] = _static_host(4)
+    report = cluster_report(hosts)
+    html = cluster_report_html(report, title='lab & co')
+    assert '<b>node4</b>' not in html and 'data-host="&lt;b&gt;node4&lt;/b&gt;"' in html
+    assert '<title>lab &amp; co</title>' in html
+    assert 'needs attention' in html
+    assert 'data-drift="node2"' in html and 'planned bridge address 100.64.2.1/24' in html
+    assert 'class="cell miss" data-pair="node1|node2"' in html
+
+
+@pytest.mark.parametrize('count', [1, 2, 5, 12])
+def test_html_layout_any_size(count):
+    hosts = {}
+    names = ['h%02d' % i for i in range(count)]
+    for n, name in enumerate(names, 1):
+        host = _static_host(1)
+        host['plan'] = dict(host['plan'], subnet='100.64.%d.0/24' % n, bip='100.64.%d.1/24' % n, underlay_ip='198.18.1.%d' % n)
+        host['facts'] = copy.deepcopy(host['facts'])
+        host['backend'] = 'none'
+        hosts[name] = host
+    html = cluster_report_html(cluster_report(hosts))
+    tags = _parse(html)
+    assert len([a for t, a in tags if t == 'g' and a.get('class') == 'host']) == count
+    assert len([a for t, a in tags if t == 'td' and 'data-pair' in a]) == count * (count - 1)
+
+
+def test_html_rejects_other_input():
+    with pytest.raises(AnsibleFilterError, match='cluster_report_html'):
+        cluster_report_html({'hosts': []})
