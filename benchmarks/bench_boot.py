@@ -67,7 +67,7 @@ def monotonic_of(lab, host, units):
     out = lab.sh(host, 'systemctl', 'show', '--property=Id,ActiveEnterTimestampMonotonic', *units)
     stamps, name = {}, None
     for line in out.splitlines():
-        key, _, value = line.partition('=')
+        key, value = line.split('=', 1) if '=' in line else (line, '')
         if key == 'Id':
             name = value
         elif key == 'ActiveEnterTimestampMonotonic':
@@ -79,7 +79,7 @@ def monotonic_of(lab, host, units):
 def probe_started(lab, host):
     """The probe's start, Docker's wall clock (RFC 3339, nanoseconds) -> epoch seconds."""
     stamp = lab.sh(host, 'docker', 'inspect', '--format', '{{.State.StartedAt}}', PROBE).strip()
-    whole, _, fraction = stamp.rstrip('Z').partition('.')
+    whole, fraction = (stamp.rstrip('Z').split('.') + [''])[:2]
     when = datetime.datetime.strptime(whole, '%Y-%m-%dT%H:%M:%S').replace(tzinfo=datetime.timezone.utc)
     return when.timestamp() + float('0.' + (fraction or '0'))
 
@@ -136,7 +136,7 @@ def main():
             lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, cluster_vars=CLUSTER_VARS)
             for backend, units in BACKENDS:
                 converge(lab, backend)
-                runs = [reboot_to_ping(lab, units) for _ in range(args.reboots)]
+                runs = [reboot_to_ping(lab, units) for _run in range(args.reboots)]
                 rows.append((backend, dict((column, statistics.median(run[column] for run in runs)) for column in COLUMNS)))
         except (RuntimeError, AssertionError, subprocess.SubprocessError, ValueError, KeyError) as exc:
             print('bench_boot: %s' % exc, file=sys.stderr)

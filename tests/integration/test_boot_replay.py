@@ -87,7 +87,7 @@ def test_replay_restores_sysctls_chains_and_routes(tmp_path, netns):
     sh('ip', 'netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0')
     add_underlay(netns)
 
-    for _ in range(2):  # the second run changes nothing
+    for _run in range(2):  # the second run changes nothing
         result = restore(netns, script, 'all')
         assert result.returncode == 0, result.stderr
         assert sh('ip', 'netns', 'exec', netns, 'cat', '/proc/sys/net/ipv4/ip_forward').strip() == '1'
