@@ -16,8 +16,9 @@
 # Then: the lab images (skipped when current), the lab (create.yml),
 # playbooks/site.yml and playbooks/verify.yml over SSH, and a summary: hosts,
 # subnets, backend, the reachability matrix, the time taken.
-# With HOSTS=3 (the default) the inventory is inventory/lab; any other count
-# uses a generated copy in .cache/lab/inventory-<N>/ (same group_vars).
+# With HOSTS=3 (the default) the inventory is inventory/lab; any other count,
+# or another lab (CROSSHOST_DEMO_LAB, CROSSHOST_DEMO_SUBNET: a second demo beside
+# the first), uses a generated copy in .cache/lab/inventory-<lab>-<N>/ (same group_vars).
 # Test hooks: CROSSHOST_DEMO_SYSTEMD_DIR (default /run/systemd/system: systemd
 # runs when it exists), CROSSHOST_DEMO_DOCKERD_LOG, CROSSHOST_DEMO_WAIT (s).
 set -euo pipefail
@@ -25,7 +26,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 hosts=${HOSTS:-3}
-lab=crosshost-lab
+lab=${CROSSHOST_DEMO_LAB:-crosshost-lab}
+subnet=${CROSSHOST_DEMO_SUBNET:-198.18.0.0/24}
 dry_run=0
 systemd_dir=${CROSSHOST_DEMO_SYSTEMD_DIR:-/run/systemd/system}
 dockerd_log=${CROSSHOST_DEMO_DOCKERD_LOG:-/var/log/crosshost-dockerd.log}
@@ -186,9 +188,9 @@ step "lab images"
 timed images playbooks/lab/build-images.sh
 
 inventory=inventory/lab
-create_args=(-e "crosshost_lab_name=$lab" -e "crosshost_lab_hosts=$hosts")
-if [ "$hosts" != 3 ]; then
-    inventory=.cache/lab/inventory-$hosts
+create_args=(-e "crosshost_lab_name=$lab" -e "crosshost_lab_hosts=$hosts" -e "crosshost_lab_subnet=$subnet")
+if [ "$hosts" != 3 ] || [ "$lab" != crosshost-lab ] || [ "$subnet" != 198.18.0.0/24 ]; then
+    inventory=.cache/lab/inventory-$lab-$hosts
     mkdir -p "$inventory"
     ln -sfn "$root/inventory/lab/group_vars" "$inventory/group_vars"
     create_args+=(-e "crosshost_lab_inventory_file=$root/$inventory/hosts.yml")
