@@ -21,6 +21,8 @@ __metaclass__ = type
 import ipaddress
 import json
 
+from ansible_collections.crosshost.network.plugins.module_utils._flannel import BACKEND_OVERHEAD
+
 # Ranges that must never carry containers, per IP version. IPv6 is listed so that an
 # IPv6 cluster network gets the same check the day it is accepted.
 RESERVED_RANGES = {
@@ -41,8 +43,6 @@ RESERVED_RANGES = {
 }
 
 BACKENDS = ('static_routes', 'vxlan', 'flanneld', 'pipework', 'none')
-# Bytes each overlay encapsulation adds (flannel's MTU = underlay MTU - overhead).
-OVERHEADS = {'vxlan': 50, 'udp': 28, 'host-gw': 0}
 MIN_MTU = 576
 
 
@@ -130,11 +130,11 @@ def backend_host_errors(host, data, entry):
         encap = 'vxlan' if backend == 'vxlan' else overlay.get('flanneld_backend_type') or 'vxlan'
         if encap == 'vxlan':
             errors.extend(_kernel_errors(host, backend, kernel, 'vxlan'))
-        overlay_mtu = entry['underlay_mtu'] - OVERHEADS.get(encap, 0)
+        overlay_mtu = entry['underlay_mtu'] - BACKEND_OVERHEAD.get(encap, 0)
         if overlay_mtu < MIN_MTU:
             errors.append('host %s: crosshost_underlay_mtu %d leaves the %s overlay an MTU of %d (%d bytes of encapsulation), below %d: '
                           'raise the MTU of %s or set crosshost_underlay_mtu, or choose crosshost_backend static_routes'
-                          % (host, entry['underlay_mtu'], encap, overlay_mtu, OVERHEADS.get(encap, 0), MIN_MTU, entry.get('underlay_interface')))
+                          % (host, entry['underlay_mtu'], encap, overlay_mtu, BACKEND_OVERHEAD.get(encap, 0), MIN_MTU, entry.get('underlay_interface')))
     if backend == 'flanneld':
         if not overlay.get('etcd'):
             errors.append('host %s: crosshost_backend flanneld needs etcd: add hosts to the inventory group etcd, '
