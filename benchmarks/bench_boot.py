@@ -40,12 +40,6 @@ LAB_SUBNET = '198.18.180.0/24'
 HOSTS = 2
 PROBE = 'crosshost-probe'
 PING_TIMEOUT = 180
-CLUSTER_VARS = """---
-# Written by benchmarks/bench_boot.py
-crosshost_network: 100.64.0.0/16
-crosshost_subnet_len: 24
-crosshost_backend: static_routes
-"""
 BACKENDS = (
     ('static_routes', ['crosshost-routes.service']),
     ('vxlan', ['crosshost-routes.service', 'crosshost-flannel.service']),
@@ -133,7 +127,7 @@ def main():
     rows, status, started = [], 0, time.monotonic()
     with tempfile.TemporaryDirectory(prefix='crosshost-h8b-boot-') as inventory_dir:
         try:
-            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, cluster_vars=CLUSTER_VARS)
+            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir)
             for backend, units in BACKENDS:
                 converge(lab, backend)
                 runs = [reboot_to_ping(lab, units) for _run in range(args.reboots)]

@@ -42,12 +42,6 @@ LAB_SUBNET = '198.18.13.0/24'
 HOSTS = 2
 PROBE = 'crosshost-probe'
 PORT = 5201
-CLUSTER_VARS = """---
-# Written by benchmarks/bench_throughput.py
-crosshost_network: 100.64.0.0/16
-crosshost_subnet_len: 24
-crosshost_backend: static_routes
-"""
 
 
 def site_playbook():
@@ -130,7 +124,7 @@ def main():
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix='crosshost-bench-tput-') as inventory_dir:
         try:
-            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, cluster_vars=CLUSTER_VARS)
+            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir)
             converge(lab, 'static_routes')
             fresh_probes(lab)
             rows.append(measure(lab, 'underlay (host eth0 -> host eth0)', args.seconds, args.repeat, containers=False))
