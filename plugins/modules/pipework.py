@@ -84,7 +84,8 @@ options:
         or C(dhclient), else the container's own; it runs in the container's network
         namespace and only reports the lease, which the module applies (the address, and
         the router as default gateway). V(udhcpc) or V(dhclient) picks the client. The
-        lease is taken once and not renewed; an interface that has an IPv4 address keeps it.
+        module takes the lease once (the role's replay service keeps a client renewing it);
+        an interface that has an IPv4 address keeps it.
       - Any other address of the interface (not IPv6 link-local) is removed.
       - Required with O(state=present). An address without prefix length is an error.
     type: str
@@ -146,8 +147,9 @@ notes:
   - The host's own macvlan children cannot reach it and it cannot reach them (a kernel rule).
   - A container interface with a smaller MTU than the bridge lowers the bridge's MTU,
     unless the bridge's MTU was set explicitly.
-  - Nothing is kept for the next boot or container start; re-run the task (a role or a
-    handler) after the container starts.
+  - The module keeps nothing for the next boot or container start; the C(crosshost.network.pipework)
+    role persists RV(persist) and runs a replay service that attaches the container again when it
+    starts, and keeps a DHCP client running per DHCP attachment (which renews the lease).
 seealso:
   - module: crosshost.network.network_facts
   - module: crosshost.network.ip_link
@@ -276,6 +278,26 @@ dhcp:
   returned: always
   type: dict
   sample: {client: busybox udhcpc, address: 198.18.2.150/24, router: 198.18.2.1}
+persist:
+  description:
+    - What the task applies to a Docker container, as the C(crosshost.network.pipework) role persists
+      it for its replay service (which attaches it again when the container restarts or the host
+      boots); null for another target or with O(state=absent). V(dhcp) true means the address comes
+      from a DHCP client (C(addresses) is empty).
+  returned: always
+  type: dict
+  sample:
+    container: web1
+    ifname: eth1
+    mode: bridge
+    host_interface: bri0
+    host_ifname: vxh3f2a9c1d0b7e
+    mac: 02:5e:1e:33:8d:71
+    mtu: 1500
+    dhcp: false
+    addresses: [198.18.2.21/24]
+    gateway: 198.18.2.1
+    routes: [{dst: 100.64.8.0/24, via: 198.18.2.1, metric: 0}]
 arping:
   description: What became of the gratuitous ARP (sent, skipped and why, or failed).
   returned: always
@@ -520,6 +542,15 @@ def send_arping(module, tools, target, ifname, iface):
     return 'sent (%s)' % shown
 
 
+def persist_spec(target, want, result, after):
+    """What this task applies, for the role's replay service (RV(persist))."""
+    spec = want['spec']
+    return dict(container=target.hostname, ifname=want['ifname'], mode=result['mode'], host_interface=want['host_interface'],
+                host_ifname=result['host_name'], mac=after.get('mac'), mtu=after.get('mtu'), dhcp=spec['mode'] == 'dhcp',
+                addresses=[spec['iface'].with_prefixlen] if spec['mode'] == 'static' else [], gateway=spec['gateway'],
+                routes=[dict(dst=r['dst'], via=r['via'], metric=r['metric']) for r in want['routes']])
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
                            required_one_of=[('container', 'netns', 'pid')], supports_check_mode=True)
@@ -536,7 +567,7 @@ def main():
     host_ipr = IPRoute(module)
     host_name = want['host_ifname'] or (host_veth_name(target.identity, want['ifname']) if target.identity else None)
     output = dict(changed=False, commands=[], target=target.label, mode=None, host_ifname=None,
-                  interface=dict(state='absent'), dhcp=None, arping='not needed')
+                  interface=dict(state='absent'), dhcp=None, arping='not needed', persist=None)
 
     if not target.alive:
         # Stopped or gone: its namespace took the container end (and so the pair) with it.
@@ -621,6 +652,8 @@ def main():
         output['arping'] = 'would be sent'
 
     output.update(changed=changed, commands=commands, mode=result['mode'], host_ifname=result['host_name'], interface=after)
+    if state == 'present' and target.container:
+        output['persist'] = persist_spec(target, want, result, after)
     if module._diff:
         context = dict(target=target.label, ifname=want['ifname'])
         output['diff'] = dict(before=dict(context, **result['before']), after=dict(context, **after))
