@@ -280,10 +280,10 @@ dhcp:
   sample: {client: busybox udhcpc, address: 198.18.2.150/24, router: 198.18.2.1}
 persist:
   description:
-    - What the task applies to a Docker container, as the C(crosshost.network.pipework) role persists
-      it for its replay service (which attaches it again when the container restarts or the host
-      boots); null for another target or with O(state=absent). V(dhcp) true means the address comes
-      from a DHCP client (C(addresses) is empty).
+    - What the task applies, as the C(crosshost.network.pipework) role persists it for its replay
+      service (which attaches a Docker container again when it restarts or the host boots). It names
+      C(container) or C(netns); null for a O(pid) target or with O(state=absent). V(dhcp) true means
+      the address comes from a DHCP client (C(addresses) is empty).
   returned: always
   type: dict
   sample:
@@ -542,10 +542,11 @@ def send_arping(module, tools, target, ifname, iface):
     return 'sent (%s)' % shown
 
 
-def persist_spec(target, want, result, after):
+def persist_spec(module, target, want, result, after):
     """What this task applies, for the role's replay service (RV(persist))."""
     spec = want['spec']
-    return dict(container=target.hostname, ifname=want['ifname'], mode=result['mode'], host_interface=want['host_interface'],
+    where = dict(container=target.hostname) if target.container else dict(netns=module.params['netns'])
+    return dict(where, ifname=want['ifname'], mode=result['mode'], host_interface=want['host_interface'],
                 host_ifname=result['host_name'], mac=after.get('mac'), mtu=after.get('mtu'), dhcp=spec['mode'] == 'dhcp',
                 addresses=[spec['iface'].with_prefixlen] if spec['mode'] == 'static' else [], gateway=spec['gateway'],
                 routes=[dict(dst=r['dst'], via=r['via'], metric=r['metric']) for r in want['routes']])
@@ -652,8 +653,8 @@ def main():
         output['arping'] = 'would be sent'
 
     output.update(changed=changed, commands=commands, mode=result['mode'], host_ifname=result['host_name'], interface=after)
-    if state == 'present' and target.container:
-        output['persist'] = persist_spec(target, want, result, after)
+    if state == 'present' and (target.container or module.params.get('netns')):
+        output['persist'] = persist_spec(module, target, want, result, after)
     if module._diff:
         context = dict(target=target.label, ifname=want['ifname'])
         output['diff'] = dict(before=dict(context, **result['before']), after=dict(context, **after))
