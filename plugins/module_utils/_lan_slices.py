@@ -25,10 +25,7 @@ __metaclass__ = type
 
 import ipaddress
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # Python 2 (sanity)
-    from collections import Mapping
+from collections.abc import Mapping
 
 DEFAULT_SLICE_LEN = 28
 
@@ -157,7 +154,7 @@ def plan_slices(hosts, allocations=None, reserved_hosts=None, source='slices fil
             taken[lan].append((first, last, 'the reserved range %s' % _text(text)))
         for text in hosts[name].get('static') or []:
             try:
-                ip = ipaddress.IPv4Interface(_text(text).split('@')[0]).ip
+                ip = ipaddress.IPv4Interface(_text(text).split('@', maxsplit=1)[0]).ip
             except ValueError:
                 continue  # not ours to judge: the pipework role checks attachments
             if ip in lan:

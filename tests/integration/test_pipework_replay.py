@@ -18,7 +18,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time
@@ -26,7 +25,10 @@ import time
 import pytest
 
 from conftest import ROOT, ip_json, sh
-from test_pipework import lab, pipework, playbook  # noqa: F401 (the lab fixture)
+import test_pipework
+from test_pipework import pipework, playbook, udhcpd
+
+lab = test_pipework.lab  # the fixture: a host and a container namespace
 
 FILES = os.path.join(ROOT, 'roles', 'pipework', 'files')
 REPLAY = os.path.join(FILES, 'crosshost-pipework-replay')
@@ -74,7 +76,7 @@ def run_dir():
     dict(address='198.18.5.21/24@198.18.5.1', mac='U:xh-replay', routes=[dict(dst='198.19.0.0/16', via='198.18.5.254')]),
     dict(address='198.18.5.22/24', mtu=1400),
 ])
-def test_replay_recreates_what_the_module_applied(lab, run_dir, args):  # noqa: F811
+def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
     args = dict(args, netns=lab['guest'], host_interface='br-xh')
     first = playbook(lab['host'], [pipework(args)])[0]
     assert first['changed'] and not first.get('failed'), first
@@ -98,35 +100,17 @@ def test_replay_recreates_what_the_module_applied(lab, run_dir, args):  # noqa: 
 
 
 @pytest.fixture
-def short_leases(lab):  # noqa: F811
+def short_leases(lab):
     """busybox udhcpd with LEASE-second leases on br-xh (198.18.5.1/24) in the host namespace."""
-    host = lab['host']
-    sh('ip', '-n', host, 'link', 'add', 'br-xh', 'type', 'bridge')
-    sh('ip', '-n', host, 'link', 'set', 'br-xh', 'up')
-    sh('ip', '-n', host, 'address', 'add', '198.18.5.1/24', 'dev', 'br-xh')
-    workdir = tempfile.mkdtemp(prefix='xh-udhcpd-')
-    conf = os.path.join(workdir, 'udhcpd.conf')
-    with open(conf, 'w') as handle:
-        handle.write('start 198.18.5.100\nend 198.18.5.150\ninterface br-xh\nlease_file %s/leases\npidfile %s/pid\nauto_time 1\n'
-                     'min_lease 1\noption subnet 255.255.255.0\noption router 198.18.5.1\noption lease %d\n' % (workdir, workdir, LEASE))
-    open(os.path.join(workdir, 'leases'), 'w').close()
-    busybox = sh('sh', '-c', 'command -v busybox || true').strip()
-    assert busybox, 'busybox (udhcpd, udhcpc) is required'
-    server = subprocess.Popen(['ip', 'netns', 'exec', host, busybox, 'udhcpd', '-f', conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(0.5)
-        yield dict(leases=os.path.join(workdir, 'leases'), busybox=busybox)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
-        sh('rm', '-rf', workdir)
+    with udhcpd(lab['host'], lease=LEASE, extra='auto_time 1\nmin_lease 1\n') as server:
+        yield server
 
 
 def dumpleases(server, *flags):
     return sh(server['busybox'], 'dumpleases', '-f', server['leases'], *flags)
 
 
-def test_dhcp_client_renews_short_leases_and_releases(lab, run_dir, short_leases):  # noqa: F811
+def test_dhcp_client_renews_short_leases_and_releases(lab, run_dir, short_leases):
     args = dict(netns=lab['guest'], host_interface='br-xh', address='dhcp', mac='U:xh-dhcp')
     first = playbook(lab['host'], [pipework(args)])[0]
     assert first['changed'] and not first.get('failed'), first
