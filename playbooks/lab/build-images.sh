@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # Build the docker-in-docker lab images locally (no registry is needed).
 #
-#   crosshost-lab-host  Debian bookworm minbase + docker.io and the network
-#                       tools the roles use (udhcpc is busybox's); tini as
-#                       /sbin/init runs images/host-init.sh, which starts the
-#                       inner dockerd through /etc/init.d/docker.
+#   crosshost-lab-node  a real host: Debian bookworm minbase with systemd as
+#                       PID 1, sshd (keys only; login user admin with
+#                       passwordless sudo), Docker's engine as a systemd
+#                       service, and the network tools the roles use (udhcpc
+#                       is busybox's). create.yml mounts each lab host's own
+#                       host key, the lab's authorized key and the inner
+#                       dockerd's cgroup parent.
 #   crosshost-lab-app   busybox-static alone (sh ping ip nc udhcpc httpd ...),
 #                       loaded into every lab host's inner dockerd.
 #
-# Usage: build-images.sh [--force] [host] [app]     (default: both)
+# Usage: build-images.sh [--force] [node] [app]     (default: both)
 # An image is skipped when it exists with the same recipe label (a hash of
-# the package list, the build functions below and images/*), so changing the
-# recipe rebuilds on the next run. Replaced images no container uses are pruned.
-# The host image takes 1-4 minutes (dpkg in a chroot), the app image 1 s.
+# its packages, its build functions and the files it takes from images/), so
+# changing the recipe rebuilds on the next run. Replaced images no container uses are pruned.
+# The node image takes 1-4 minutes (dpkg in a chroot), the app image 1 s.
 # Environment: CROSSHOST_LAB_MIRROR, CROSSHOST_LAB_SECURITY_MIRROR (Debian
 # mirrors for mmdebstrap), CROSSHOST_LAB_DEB_CACHE (kept .debs),
-# CROSSHOST_LAB_HOST_IMAGE, CROSSHOST_LAB_APP_IMAGE.
+# CROSSHOST_LAB_NODE_IMAGE, CROSSHOST_LAB_APP_IMAGE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-host_image=${CROSSHOST_LAB_HOST_IMAGE:-crosshost-lab-host}
+node_image=${CROSSHOST_LAB_NODE_IMAGE:-crosshost-lab-node}
 app_image=${CROSSHOST_LAB_APP_IMAGE:-crosshost-lab-app}
 mirror=${CROSSHOST_LAB_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${CROSSHOST_LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -30,23 +33,25 @@ deb_cache=${CROSSHOST_LAB_DEB_CACHE:-/var/cache/crosshost-lab/debs}
 # Packages of the lab host. Keep in step with what the roles expect to find
 # already installed (python3-apt lets ansible.builtin.apt verify presence
 # without installing anything).
-host_packages=(
-    docker.io tini python3 python3-apt iproute2 bridge-utils iptables nftables
+node_packages=(
+    systemd systemd-sysv dbus openssh-server sudo
+    docker.io python3 python3-apt iproute2 bridge-utils iptables nftables
     iputils-ping arping procps kmod ethtool tcpdump etcd-server etcd-client
     iperf3 busybox-static isc-dhcp-client ca-certificates
 )
+node_user='admin'
 
 force=0
 targets=()
 for arg in "$@"; do
     case "$arg" in
         --force|-f) force=1 ;;
-        host|app) targets+=("$arg") ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        node|app) targets+=("$arg") ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "build-images.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(host app)
+[ ${#targets[@]} -gt 0 ] || targets=(node app)
 
 for tool in docker mmdebstrap; do
     command -v "$tool" >/dev/null || { echo "build-images.sh: $tool not found" >&2; exit 1; }
@@ -65,11 +70,20 @@ current() {  # current IMAGE -> true when present with this recipe
     [ "$have" = "$recipe" ]
 }
 
-build_host() {
+recipe_of() {  # recipe_of TARGET: a hash of what makes that image
+    case "$1" in
+        node) echo "$suite ${node_packages[*]} $node_user"
+              declare -f debian_tar build_node
+              cat "$here"/images/node-* "$here"/images/crosshost-lab-* "$here"/images/udhcpc.script ;;
+        app)  declare -f build_app
+              cat "$here"/images/udhcpc.script ;;
+    esac | sha256sum | cut -c1-16
+}
+
+debian_tar() {  # debian_tar PACKAGES MMDEBSTRAP-OPTION...: a root file system as tar on stdout
+    local packages=$1
+    shift
     # shellcheck disable=SC2016  # "$1" in the hooks is mmdebstrap's chroot path
-    # /etc/init.d/docker raises RLIMIT_NOFILE/NPROC past the container's hard
-    # limits, which needs CAP_SYS_RESOURCE (not grantable here): make those
-    # ulimit calls best effort instead of fatal.
     # setsid: when its tar output breaks, mmdebstrap SIGHUPs its whole process
     # group, which would otherwise take our caller (ansible, make) down too.
     setsid --wait mmdebstrap --variant=minbase --format=tar --quiet \
@@ -83,26 +97,44 @@ build_host() {
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --dpkgopt='path-exclude=/usr/share/doc/*' \
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --include="$(IFS=,; echo "${host_packages[*]}")" \
-        --customize-hook="upload $here/images/host-init.sh /usr/local/sbin/crosshost-lab-init" \
-        --customize-hook='chmod 0755 "$1/usr/local/sbin/crosshost-lab-init"' \
-        --customize-hook='ln -sf /usr/bin/tini "$1/usr/sbin/init"' \
+        --include="$packages" \
         --customize-hook='rm -f "$1/etc/hostname" "$1/etc/resolv.conf"' \
-        --customize-hook='sed -i -E "s/^([[:space:]]*ulimit [^|]*)$/\1 2>\/dev\/null || true/" "$1/etc/init.d/docker"' \
-        --customize-hook='grep -q "ulimit -n 1048576 2>/dev/null || true" "$1/etc/init.d/docker"' \
         --customize-hook='mkdir -p "$1/usr/share/udhcpc"' \
         --customize-hook="upload $here/images/udhcpc.script /usr/share/udhcpc/default.script" \
         --customize-hook='chmod 0755 "$1/usr/share/udhcpc/default.script"' \
         --customize-hook='ln -sf /usr/bin/busybox "$1/usr/local/sbin/udhcpc"' \
+        "$@" \
         "$suite" - \
         "deb $mirror $suite main" \
         "deb $mirror $suite-updates main" \
-        "deb $security_mirror $suite-security main" \
+        "deb $security_mirror $suite-security main"
+}
+
+build_node() {
+    # shellcheck disable=SC2016  # "$1" in the hooks is mmdebstrap's chroot path
+    # - login user $node_user: no password (sshd takes keys only), sudo without one;
+    # - no host keys in the image: every lab host gets its own from create.yml;
+    # - the distribution's sysctl.d files set kernel.*/fs.* keys, which are the
+    #   whole machine's: masked (a lab host may write net.* keys only);
+    # - etcd-server is there for the etcd role, not started at boot;
+    # - an empty machine-id: systemd makes a new one at each host's first boot.
+    debian_tar "$(IFS=,; echo "${node_packages[*]}")" \
+        --customize-hook="chroot \"\$1\" useradd --create-home --shell /bin/bash --password '*' $node_user" \
+        --customize-hook="install -d -m 0700 \"\$1/home/$node_user/.ssh\" && chroot \"\$1\" chown $node_user: /home/$node_user/.ssh" \
+        --customize-hook="echo '$node_user ALL=(ALL:ALL) NOPASSWD: ALL' > \"\$1/etc/sudoers.d/crosshost-lab\" && chmod 0440 \"\$1/etc/sudoers.d/crosshost-lab\"" \
+        --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+        --customize-hook="upload $here/images/node-sshd.conf /etc/ssh/sshd_config.d/crosshost-lab.conf" \
+        --customize-hook="upload $here/images/crosshost-lab-procsys.service /etc/systemd/system/crosshost-lab-procsys.service" \
+        --customize-hook='chroot "$1" systemctl enable crosshost-lab-procsys.service' \
+        --customize-hook='chroot "$1" systemctl disable etcd.service' \
+        --customize-hook='for f in "$1"/usr/lib/sysctl.d/*.conf; do ln -sf /dev/null "$1/etc/sysctl.d/${f##*/}"; done' \
+        --customize-hook=': > "$1/etc/machine-id"' \
     | docker import \
-        --change 'ENTRYPOINT ["/sbin/init", "--", "/usr/local/sbin/crosshost-lab-init"]' \
+        --change 'ENTRYPOINT ["/sbin/init"]' \
+        --change 'ENV container=docker' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change "LABEL crosshost.lab.recipe=$recipe" \
-        - "$host_image" >/dev/null
+        - "$node_image" >/dev/null
 }
 
 build_app() {
@@ -139,13 +171,11 @@ build_app() {
         - "$app_image" >/dev/null
 }
 
-# What makes the images (declare -f prints the functions without comments).
-recipe=$( (echo "$suite ${host_packages[*]}"; declare -f build_host build_app; cat "$here"/images/*) \
-    | sha256sum | cut -c1-16)
-
 for target in "${targets[@]}"; do
     image_var=${target}_image
     image=${!image_var}
+    # (declare -f prints the build functions without their comments)
+    recipe=$(recipe_of "$target")
     if [ "$force" = 0 ] && current "$image"; then
         echo "$image: up to date (recipe $recipe)"
         continue

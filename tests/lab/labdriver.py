@@ -1,12 +1,18 @@
 """Drive a crosshost docker-in-docker lab from Python: create/destroy it with
 playbooks/lab/create.yml and destroy.yml, write its inventory, run playbooks on it and
 read its hosts' state with ``docker exec``. Used by tests/lab and benchmarks/.
+
+Playbooks reach the hosts over SSH as the lab's user with become (connection 'ssh',
+the default), or with ``docker exec`` as root (connection 'docker', for comparisons).
 """
 
+import ipaddress
 import json
 import os
 import subprocess
 import sys
+
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_NAME = 'crosshost-routes-test'
@@ -40,7 +46,6 @@ def ansible_env():
         ANSIBLE_COLLECTIONS_PATH=_collections_path(),
         ANSIBLE_NOCOLOR='1',
         ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_HOST_KEY_CHECKING='False',
         ANSIBLE_RETRY_FILES_ENABLED='False',
         ANSIBLE_PIPELINING='True',
         ANSIBLE_PYTHON_INTERPRETER='auto_silent',
@@ -76,17 +81,40 @@ def recap(output):
     return result
 
 
+def lab_dir(name):
+    """create.yml's folder of the lab's key, known_hosts and ssh_config."""
+    return os.path.join(ROOT, '.cache', 'lab', name)
+
+
+def ssh_vars(name):
+    """Inventory variables that log in to lab NAME's hosts as a user would (with become)."""
+    folder = lab_dir(name)
+    return {
+        'ansible_user': 'admin',
+        'ansible_become': True,
+        'ansible_ssh_private_key_file': os.path.join(folder, 'id_ed25519'),
+        'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'
+                                   % os.path.join(folder, 'known_hosts'),
+    }
+
+
 class Lab:
     """The running lab: its inventory folder and a way into its hosts."""
 
-    def __init__(self, inventory_dir, name=LAB_NAME, hosts=LAB_HOSTS):
+    def __init__(self, inventory_dir, name=LAB_NAME, hosts=LAB_HOSTS, subnet=LAB_SUBNET, connection='ssh'):
         self.name = name
+        self.subnet = subnet
+        self.connection = connection
         self.inventory_dir = inventory_dir
         self.inventory = os.path.join(inventory_dir, 'hosts.yml')
         self.hosts = ['node%d' % i for i in range(1, hosts + 1)]
 
     def container(self, host):
         return '%s-%s' % (self.name, host)
+
+    def address(self, host):
+        """Underlay address of host nodeN: .10+N (create.yml's default)."""
+        return str(ipaddress.ip_network(self.subnet).network_address + 10 + int(host[len('node'):]))
 
     def sh(self, host, *argv, check=True):
         """Run argv on a lab host (docker exec); return stdout."""
@@ -106,26 +134,30 @@ class Lab:
 
     def write_hosts(self, hosts):
         """(Re)write the inventory's host list; group_vars and the allocations stay."""
-        lines = ['---', '# Written by tests/lab/labdriver.py', 'cluster:', '  hosts:']
-        for host in hosts:
-            lines += ['    %s:' % host, '      ansible_host: %s' % self.container(host)]
-        lines += ['  vars:', '    ansible_connection: community.docker.docker', '    ansible_python_interpreter: /usr/bin/python3',
-                  '    ansible_pipelining: true', '']
+        if self.connection == 'ssh':
+            host_vars = dict((host, {'ansible_host': self.address(host)}) for host in hosts)
+            group_vars = ssh_vars(self.name)
+        else:
+            host_vars = dict((host, {'ansible_host': self.container(host)}) for host in hosts)
+            group_vars = {'ansible_connection': 'community.docker.docker'}
+        group_vars.update(ansible_python_interpreter='/usr/bin/python3', ansible_pipelining=True)
+        inventory = {'cluster': {'hosts': host_vars, 'vars': group_vars}}
         with open(self.inventory, 'w') as handle:
-            handle.write('\n'.join(lines))
+            handle.write('---\n# Written by tests/lab/labdriver.py\n')
+            yaml.safe_dump(inventory, handle, default_flow_style=False)
 
     def playbook(self, playbook, *args, check=True):
         return run_playbook(playbook, *args, inventory=self.inventory, check=check)
 
 
-def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS):
+def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh'):
     """Create the lab and its inventory (hosts.yml + group_vars/cluster.yml); return a Lab."""
     os.makedirs(os.path.join(inventory_dir, 'group_vars'), exist_ok=True)
     with open(os.path.join(inventory_dir, 'group_vars', 'cluster.yml'), 'w') as handle:
         handle.write(cluster_vars)
     run_playbook('playbooks/lab/create.yml', '-e', 'crosshost_lab_name=%s' % name, '-e', 'crosshost_lab_subnet=%s' % subnet,
                  '-e', 'crosshost_lab_hosts=%d' % hosts)
-    lab = Lab(inventory_dir, name, hosts)
+    lab = Lab(inventory_dir, name, hosts, subnet, connection)
     lab.write_hosts(lab.hosts)
     return lab
 
