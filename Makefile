@@ -93,6 +93,7 @@ bench: deps collections
 	"$(BIN)/python" benchmarks/bench_reconcile.py --quick
 	"$(BIN)/python" benchmarks/bench_site.py
 	"$(BIN)/python" benchmarks/bench_throughput.py
+	"$(BIN)/python" benchmarks/bench_boot.py
 
 clean:
 	rm -rf "$(ROOT)/tests/output" "$(ROOT)/.pytest_cache" "$(COLLECTIONS)"

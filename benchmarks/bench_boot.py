@@ -1,0 +1,163 @@
+"""Seconds from a lab host's boot to the first cross-host ping between containers, per backend.
+
+Creates a lab (playbooks/lab/create.yml: 2 systemd hosts, Docker objects
+``crosshost-h8b-boot-*``, underlay 198.18.180.0/24). For each backend: site.yml, then
+verify.yml (which starts the bridge-mode probe containers with a restart policy), then
+node1 reboots (``docker stop``, then ``docker start``: the boot starts there) while node2
+stays up, and node1's probe pings node2's every 0.2 s until one answer comes back.
+No Ansible runs after the reboot: whatever brings the network back is the boot's.
+
+The milestones are read on one clock: CLOCK_MONOTONIC is the machine's, and the lab
+hosts' systemd stamps its units with it. Columns, in seconds after ``docker start``:
+systemd up (PID 1 started), our boot units active (crosshost-routes.service, and
+crosshost-flannel.service for vxlan), dockerd ready, the probe container running
+(Docker's own wall-clock stamp), first ping answered.
+
+    .venv/bin/python benchmarks/bench_boot.py [--reboots 3] [--keep]
+
+With --reboots N, every backend reboots N times and each column is the median. The
+pipework backend's attachments come back at boot only with the boot persistence of
+branch issue-13: without it its row says so. The lab is destroyed at the end unless
+--keep. Times depend on the machine's load: compare the rows of one run.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'lab'))
+
+from labdriver import create_lab, destroy_lab, recap  # noqa: E402  (path set just above)
+
+LAB_NAME = 'crosshost-h8b-boot'
+LAB_SUBNET = '198.18.180.0/24'
+HOSTS = 2
+PROBE = 'crosshost-probe'
+PING_TIMEOUT = 180
+CLUSTER_VARS = """---
+# Written by benchmarks/bench_boot.py
+crosshost_network: 100.64.0.0/16
+crosshost_subnet_len: 24
+crosshost_backend: static_routes
+"""
+BACKENDS = (
+    ('static_routes', ['crosshost-routes.service']),
+    ('vxlan', ['crosshost-routes.service', 'crosshost-flannel.service']),
+)
+
+
+def converge(lab, backend):
+    rc, output = lab.playbook('playbooks/site.yml', '-e', 'crosshost_backend=%s' % backend, check=False)
+    failed = [host for host, counts in recap(output).items() if counts.get('failed') or counts.get('unreachable')]
+    if rc != 0 or failed:
+        raise RuntimeError('site.yml with backend %s failed:\n%s' % (backend, output[-4000:]))
+    rc, output = lab.playbook('playbooks/verify.yml', check=False)
+    if rc != 0:
+        raise RuntimeError('verify.yml with backend %s failed:\n%s' % (backend, output[-4000:]))
+
+
+def monotonic_of(lab, host, units):
+    """{name: ActiveEnterTimestampMonotonic in s} of units, and 'systemd' (PID 1's start)."""
+    out = lab.sh(host, 'systemctl', 'show', '--property=Id,ActiveEnterTimestampMonotonic', *units)
+    stamps, name = {}, None
+    for line in out.splitlines():
+        key, value = line.split('=', 1) if '=' in line else (line, '')
+        if key == 'Id':
+            name = value
+        elif key == 'ActiveEnterTimestampMonotonic':
+            stamps[name] = int(value) / 1e6
+    stamps['systemd'] = int(lab.sh(host, 'systemctl', 'show', '--property=UserspaceTimestampMonotonic', '--value')) / 1e6
+    return stamps
+
+
+def probe_started(lab, host):
+    """The probe's start, Docker's wall clock (RFC 3339, nanoseconds) -> epoch seconds."""
+    stamp = lab.sh(host, 'docker', 'inspect', '--format', '{{.State.StartedAt}}', PROBE).strip()
+    whole, fraction = (stamp.rstrip('Z').split('.') + [''])[:2]
+    when = datetime.datetime.strptime(whole, '%Y-%m-%dT%H:%M:%S').replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp() + float('0.' + (fraction or '0'))
+
+
+def pings(lab, host, target):
+    """One ping from host's probe to target (docker exec twice: into the lab host, into the probe)."""
+    return subprocess.run(['docker', 'exec', lab.container(host), 'docker', 'exec', PROBE, 'ping', '-c', '1', '-W', '1', target],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False).returncode == 0
+
+
+def reboot_to_ping(lab, units):
+    """Reboot node1; the milestones of its boot in seconds after `docker start`."""
+    host, peer = lab.hosts[0], lab.hosts[1]
+    target = lab.sh(peer, 'docker', 'inspect', '--format', '{{.NetworkSettings.IPAddress}}', PROBE).strip()
+    if not pings(lab, host, target):
+        raise RuntimeError('%s cannot ping %s before the reboot' % (host, target))
+    subprocess.run(['docker', 'stop', '--time', '30', lab.container(host)], check=True, capture_output=True)
+    wall_start, start = time.time(), time.monotonic()
+    subprocess.run(['docker', 'start', lab.container(host)], check=True, capture_output=True)
+    while not pings(lab, host, target):
+        if time.monotonic() - start > PING_TIMEOUT:
+            raise RuntimeError('%s: no ping to %s within %d s of the boot' % (host, target, PING_TIMEOUT))
+        time.sleep(0.2)
+    first_ping = time.monotonic() - start
+    stamps = monotonic_of(lab, host, units + ['docker.service'])
+    row = {'systemd up': stamps['systemd'] - start,
+           'our units active': max(stamps[unit] for unit in units) - start,
+           'dockerd ready': stamps['docker.service'] - start,
+           'probe running': probe_started(lab, host) - wall_start,
+           'first ping': first_ping}
+    # Wait for the end of the boot before the next step (sshd, Ansible).
+    lab.sh(host, 'timeout', '120', 'systemctl', 'is-system-running', '--wait', check=False)
+    return row
+
+
+def pipework_persists():
+    """Whether this checkout's pipework role brings attachments back at boot (branch issue-13)."""
+    templates = os.path.join(ROOT, 'roles', 'pipework', 'templates')
+    return os.path.isdir(templates) and any(name.endswith('.service.j2') for name in os.listdir(templates))
+
+
+COLUMNS = ('systemd up', 'our units active', 'dockerd ready', 'probe running', 'first ping')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--reboots', type=int, default=1, help='reboots per backend; the median is shown (default 1)')
+    parser.add_argument('--keep', action='store_true', help='leave the lab running')
+    args = parser.parse_args()
+
+    rows, status, started = [], 0, time.monotonic()
+    with tempfile.TemporaryDirectory(prefix='crosshost-h8b-boot-') as inventory_dir:
+        try:
+            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, cluster_vars=CLUSTER_VARS)
+            for backend, units in BACKENDS:
+                converge(lab, backend)
+                runs = [reboot_to_ping(lab, units) for _run in range(args.reboots)]
+                rows.append((backend, dict((column, statistics.median(run[column] for run in runs)) for column in COLUMNS)))
+        except (RuntimeError, AssertionError, subprocess.SubprocessError, ValueError, KeyError) as exc:
+            print('bench_boot: %s' % exc, file=sys.stderr)
+            status = 1
+        finally:
+            if not args.keep:
+                destroy_lab(LAB_NAME)
+
+    print()
+    print('boot to first cross-host ping, node1 of 2 lab hosts rebooted, median of %d (%.0f s in all, load %.1f)'
+          % (args.reboots, time.monotonic() - started, os.getloadavg()[0]))
+    print('seconds after `docker start` of the lab host')
+    print('%-15s' % 'backend' + ''.join('%18s' % column for column in COLUMNS))
+    for backend, row in rows:
+        print('%-15s' % backend + ''.join('%18.2f' % row[column] for column in COLUMNS))
+    if pipework_persists():
+        print('%-15s %s' % ('pipework', 'not measured: the attachments to ping are the pipework scenario\'s, not the probes'))
+    else:
+        print('%-15s %s' % ('pipework', 'not available: attachments come back at boot only with branch issue-13'))
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())
