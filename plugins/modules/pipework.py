@@ -150,6 +150,9 @@ notes:
   - The module keeps nothing for the next boot or container start; the C(crosshost.network.pipework)
     role persists RV(persist) and runs a replay service that attaches the container again when it
     starts, and keeps a DHCP client running per DHCP attachment (which renews the lease).
+  - Outside check mode it holds an exclusive lock on C(/run/lock/crosshost-pipework.lock) from
+    reading the state to applying the change; the replay service takes the same lock, so the two
+    never create the same interface at once just after a container started.
 seealso:
   - module: crosshost.network.network_facts
   - module: crosshost.network.ip_link
@@ -305,6 +308,7 @@ arping:
   sample: sent (busybox arping -U -c 1 -I eth1 198.18.2.21)
 '''
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -339,6 +343,8 @@ from ansible_collections.crosshost.network.plugins.module_utils._pipework import
 from ansible_collections.crosshost.network.plugins.module_utils._reconcile import register_ours
 
 SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin']
+# Shared with the role's replay service (roles/pipework/files/crosshost-pipework-replay).
+ATTACH_LOCK = '/run/lock/crosshost-pipework.lock'
 BIN_DIRS = ('/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin')
 
 ARGUMENT_SPEC = dict(
@@ -552,6 +558,19 @@ def persist_spec(module, target, want, result, after):
                 routes=[dict(dst=r['dst'], via=r['via'], metric=r['metric']) for r in want['routes']])
 
 
+def hold_attach_lock(module):
+    """Wait for, then hold until exit, the lock the replay service takes around its attach: without
+    it both may find the interface missing just after the container started and both create it."""
+    try:
+        if not os.path.isdir(os.path.dirname(ATTACH_LOCK)):
+            os.makedirs(os.path.dirname(ATTACH_LOCK))
+        fd = os.open(ATTACH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        module.fail_json(msg='cannot lock %s: %s' % (ATTACH_LOCK, exc))
+    return fd
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
                            required_one_of=[('container', 'netns', 'pid')], supports_check_mode=True)
@@ -564,6 +583,8 @@ def main():
     want['dhcp_timeout'] = module.params['dhcp_timeout']
     state = want['state']
 
+    if not module.check_mode:
+        hold_attach_lock(module)
     target = resolve_target(module, state)
     host_ipr = IPRoute(module)
     host_name = want['host_ifname'] or (host_veth_name(target.identity, want['ifname']) if target.identity else None)

@@ -19,7 +19,9 @@ import json
 import os
 import re
 import subprocess
+import fcntl
 import tempfile
+import threading
 import time
 
 import pytest
@@ -97,6 +99,36 @@ def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
     again = playbook(lab['host'], [pipework(args)])[0]
     assert again['changed'] is False, again['commands']
     assert again['persist'] == spec
+
+
+def test_replay_and_module_take_turns(lab, run_dir):
+    """Just after a container starts, the replay service and a run of the module both find its
+    interface missing: whoever takes the lock first creates it, the other finds it there."""
+    args = dict(netns=lab['guest'], host_interface='br-xh', address='198.18.5.23/24', mac='U:xh-turns')
+    spec = playbook(lab['host'], [pipework(args)])[0]['persist']
+    sh('ip', '-n', lab['guest'], 'link', 'del', 'eth1')
+    results = {}
+    replay = replay_module(run_dir)
+    with open(replay.ATTACH_LOCK, 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # both start while it is held, then race for it
+        workers = [threading.Thread(target=lambda: results.update(replay=attach_in(lab['host'], run_dir, spec))),
+                   threading.Thread(target=lambda: results.update(module=playbook(lab['host'], [pipework(args)])[0]))]
+        for worker in workers:
+            worker.start()
+        time.sleep(4)  # long enough for ansible-playbook to reach the module
+        assert not ip_exists(lab['guest'], 'eth1')  # neither went ahead
+    for worker in workers:
+        worker.join(120)
+    module = results['module']
+    assert not module.get('failed'), module
+    assert results['replay'] is not module['changed'], results  # exactly one of them created it
+    shown = sh('ip', '-n', lab['guest'], '-4', '-o', 'address', 'show', 'dev', 'eth1')
+    assert ' 198.18.5.23/24 ' in shown, shown
+    assert playbook(lab['host'], [pipework(args)])[0]['changed'] is False
+
+
+def ip_exists(netns, ifname):
+    return subprocess.run(['ip', '-n', netns, 'link', 'show', 'dev', ifname], capture_output=True, check=False).returncode == 0
 
 
 @pytest.fixture
