@@ -84,7 +84,8 @@ options:
         or C(dhclient), else the container's own; it runs in the container's network
         namespace and only reports the lease, which the module applies (the address, and
         the router as default gateway). V(udhcpc) or V(dhclient) picks the client. The
-        lease is taken once and not renewed; an interface that has an IPv4 address keeps it.
+        module takes the lease once (the role's replay service keeps a client renewing it);
+        an interface that has an IPv4 address keeps it.
       - Any other address of the interface (not IPv6 link-local) is removed.
       - Required with O(state=present). An address without prefix length is an error.
     type: str
@@ -146,8 +147,12 @@ notes:
   - The host's own macvlan children cannot reach it and it cannot reach them (a kernel rule).
   - A container interface with a smaller MTU than the bridge lowers the bridge's MTU,
     unless the bridge's MTU was set explicitly.
-  - Nothing is kept for the next boot or container start; re-run the task (a role or a
-    handler) after the container starts.
+  - The module keeps nothing for the next boot or container start; the C(crosshost.network.pipework)
+    role persists RV(persist) and runs a replay service that attaches the container again when it
+    starts, and keeps a DHCP client running per DHCP attachment (which renews the lease).
+  - Outside check mode it holds an exclusive lock on C(/run/lock/crosshost-pipework.lock) from
+    reading the state to applying the change; the replay service takes the same lock, so the two
+    never create the same interface at once just after a container started.
 seealso:
   - module: crosshost.network.network_facts
   - module: crosshost.network.ip_link
@@ -276,6 +281,26 @@ dhcp:
   returned: always
   type: dict
   sample: {client: busybox udhcpc, address: 198.18.2.150/24, router: 198.18.2.1}
+persist:
+  description:
+    - What the task applies, as the C(crosshost.network.pipework) role persists it for its replay
+      service (which attaches a Docker container again when it restarts or the host boots). It names
+      C(container) or C(netns); null for a O(pid) target or with O(state=absent). V(dhcp) true means
+      the address comes from a DHCP client (C(addresses) is empty).
+  returned: always
+  type: dict
+  sample:
+    container: web1
+    ifname: eth1
+    mode: bridge
+    host_interface: bri0
+    host_ifname: vxh3f2a9c1d0b7e
+    mac: 02:5e:1e:33:8d:71
+    mtu: 1500
+    dhcp: false
+    addresses: [198.18.2.21/24]
+    gateway: 198.18.2.1
+    routes: [{dst: 100.64.8.0/24, via: 198.18.2.1, metric: 0}]
 arping:
   description: What became of the gratuitous ARP (sent, skipped and why, or failed).
   returned: always
@@ -283,6 +308,7 @@ arping:
   sample: sent (busybox arping -U -c 1 -I eth1 198.18.2.21)
 '''
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -317,6 +343,8 @@ from ansible_collections.crosshost.network.plugins.module_utils._pipework import
 from ansible_collections.crosshost.network.plugins.module_utils._reconcile import register_ours
 
 SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin']
+# Shared with the role's replay service (roles/pipework/files/crosshost-pipework-replay).
+ATTACH_LOCK = '/run/lock/crosshost-pipework.lock'
 BIN_DIRS = ('/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin')
 
 ARGUMENT_SPEC = dict(
@@ -520,6 +548,29 @@ def send_arping(module, tools, target, ifname, iface):
     return 'sent (%s)' % shown
 
 
+def persist_spec(module, target, want, result, after):
+    """What this task applies, for the role's replay service (RV(persist))."""
+    spec = want['spec']
+    where = dict(container=target.hostname) if target.container else dict(netns=module.params['netns'])
+    return dict(where, ifname=want['ifname'], mode=result['mode'], host_interface=want['host_interface'],
+                host_ifname=result['host_name'], mac=after.get('mac'), mtu=after.get('mtu'), dhcp=spec['mode'] == 'dhcp',
+                addresses=[spec['iface'].with_prefixlen] if spec['mode'] == 'static' else [], gateway=spec['gateway'],
+                routes=[dict(dst=r['dst'], via=r['via'], metric=r['metric']) for r in want['routes']])
+
+
+def hold_attach_lock(module):
+    """Wait for, then hold until exit, the lock the replay service takes around its attach: without
+    it both may find the interface missing just after the container started and both create it."""
+    try:
+        if not os.path.isdir(os.path.dirname(ATTACH_LOCK)):
+            os.makedirs(os.path.dirname(ATTACH_LOCK))
+        fd = os.open(ATTACH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        module.fail_json(msg='cannot lock %s: %s' % (ATTACH_LOCK, exc))
+    return fd
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
                            required_one_of=[('container', 'netns', 'pid')], supports_check_mode=True)
@@ -532,11 +583,13 @@ def main():
     want['dhcp_timeout'] = module.params['dhcp_timeout']
     state = want['state']
 
+    if not module.check_mode:
+        hold_attach_lock(module)
     target = resolve_target(module, state)
     host_ipr = IPRoute(module)
     host_name = want['host_ifname'] or (host_veth_name(target.identity, want['ifname']) if target.identity else None)
     output = dict(changed=False, commands=[], target=target.label, mode=None, host_ifname=None,
-                  interface=dict(state='absent'), dhcp=None, arping='not needed')
+                  interface=dict(state='absent'), dhcp=None, arping='not needed', persist=None)
 
     if not target.alive:
         # Stopped or gone: its namespace took the container end (and so the pair) with it.
@@ -621,6 +674,8 @@ def main():
         output['arping'] = 'would be sent'
 
     output.update(changed=changed, commands=commands, mode=result['mode'], host_ifname=result['host_name'], interface=after)
+    if state == 'present' and (target.container or module.params.get('netns')):
+        output['persist'] = persist_spec(module, target, want, result, after)
     if module._diff:
         context = dict(target=target.label, ifname=want['ifname'])
         output['diff'] = dict(before=dict(context, **result['before']), after=dict(context, **after))

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import signal
@@ -336,30 +337,35 @@ def test_pid_target(lab):
 
 
 # ---- DHCP ----------------------------------------------------------------------------------
-@pytest.fixture
-def dhcp_server(lab):
-    """busybox udhcpd on br-xh (198.18.5.1/24) in the host namespace."""
-    host = lab['host']
+@contextlib.contextmanager
+def udhcpd(host, lease=600, extra=''):
+    """busybox udhcpd on br-xh (198.18.5.1/24) in namespace ``host``; yields dict(leases, busybox)."""
     sh('ip', '-n', host, 'link', 'add', 'br-xh', 'type', 'bridge')
     sh('ip', '-n', host, 'link', 'set', 'br-xh', 'up')
     sh('ip', '-n', host, 'address', 'add', '198.18.5.1/24', 'dev', 'br-xh')
+    busybox = sh('sh', '-c', 'command -v busybox || true').strip()
+    assert busybox, 'busybox (udhcpd) is required'
     workdir = tempfile.mkdtemp(prefix='xh-udhcpd-')
     conf = os.path.join(workdir, 'udhcpd.conf')
     with open(conf, 'w') as handle:
-        handle.write('start 198.18.5.100\nend 198.18.5.150\ninterface br-xh\nlease_file %s/leases\npidfile %s/pid\n'
-                     'option subnet 255.255.255.0\noption router 198.18.5.1\noption lease 600\n' % (workdir, workdir))
+        handle.write('start 198.18.5.100\nend 198.18.5.150\ninterface br-xh\nlease_file %s/leases\npidfile %s/pid\n%s'
+                     'option subnet 255.255.255.0\noption router 198.18.5.1\noption lease %d\n' % (workdir, workdir, extra, lease))
     open(os.path.join(workdir, 'leases'), 'w').close()
-    busybox = sh('sh', '-c', 'command -v busybox').strip()
-    if not busybox:
-        pytest.skip('busybox (udhcpd) is not installed')
     server = subprocess.Popen(['ip', 'netns', 'exec', host, busybox, 'udhcpd', '-f', conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        yield server
+        yield dict(leases=os.path.join(workdir, 'leases'), busybox=busybox)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
         sh('rm', '-rf', workdir)
+
+
+@pytest.fixture
+def dhcp_server(lab):
+    """busybox udhcpd on br-xh (198.18.5.1/24) in the host namespace."""
+    with udhcpd(lab['host']) as server:
+        yield server
 
 
 def test_dhcp(lab, dhcp_server):

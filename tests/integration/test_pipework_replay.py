@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) crosshost.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pipework role's replay service (roles/pipework/files/crosshost-pipework-replay) for real,
+in throwaway namespaces: what the module applied (its ``persist`` result), replayed after the
+interface is gone, is exactly what the module wants (a rerun changes nothing); a DHCP
+attachment's udhcpc (with the role's lease hook) keeps renewing short leases, the address's
+lifetime follows the lease, and ``release`` gives the lease back. The Docker event loop
+runs on the lab (molecule/pipework).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import fcntl
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT, ip_json, sh
+import test_pipework
+from test_pipework import pipework, playbook, udhcpd
+
+lab = test_pipework.lab  # the fixture: a host and a container namespace
+
+FILES = os.path.join(ROOT, 'roles', 'pipework', 'files')
+REPLAY = os.path.join(FILES, 'crosshost-pipework-replay')
+LEASE = 10  # busybox udhcpc renews after max(lease, 16 s) / 2: leases under 8 s would run out first
+
+
+def replay_module(run_dir):
+    os.environ['CROSSHOST_PIPEWORK_RUN_DIR'] = run_dir
+    loader = importlib.machinery.SourceFileLoader('crosshost_pipework_replay', REPLAY)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def run_replay(hostns, run_dir, *argv):
+    """The script, run in the host namespace as the service would run it."""
+    env = dict(os.environ, CROSSHOST_PIPEWORK_RUN_DIR=run_dir)
+    return subprocess.run(['ip', 'netns', 'exec', hostns, 'python3', REPLAY] + list(argv), env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def attach_in(hostns, run_dir, spec):
+    """replay.attach() in the host namespace; True when it created the attachment."""
+    code = ('import importlib.machinery, importlib.util, json, sys\n'
+            'loader = importlib.machinery.SourceFileLoader("r", %r)\n'
+            'spec = importlib.util.spec_from_loader("r", loader)\n'
+            'm = importlib.util.module_from_spec(spec); loader.exec_module(m)\n'
+            'print(json.dumps(m.attach("k", json.loads(sys.argv[1]), m.find_target(json.loads(sys.argv[1])))))\n' % REPLAY)
+    env = dict(os.environ, CROSSHOST_PIPEWORK_RUN_DIR=run_dir)
+    proc = subprocess.run(['ip', 'netns', 'exec', hostns, 'python3', '-c', code, json.dumps(spec)], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def run_dir():
+    path = tempfile.mkdtemp(prefix='xh-replay-')
+    yield path
+    sh('rm', '-rf', path)
+
+
+@pytest.mark.parametrize('args', [
+    dict(address='198.18.5.21/24@198.18.5.1', mac='U:xh-replay', routes=[dict(dst='198.19.0.0/16', via='198.18.5.254')]),
+    dict(address='198.18.5.22/24', mtu=1400),
+])
+def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
+    args = dict(args, netns=lab['guest'], host_interface='br-xh')
+    first = playbook(lab['host'], [pipework(args)])[0]
+    assert first['changed'] and not first.get('failed'), first
+    spec = first['persist']
+    assert spec['netns'] == lab['guest'] and spec['mode'] == 'bridge' and spec['dhcp'] is False
+    assert spec['addresses'] == [args['address'].split('@')[0]]
+    before = ip_json(lab['guest'], '-details', 'address', 'show', 'dev', 'eth1')[0]
+
+    # The container restarted: its interface (and so the pair) is gone.
+    sh('ip', '-n', lab['guest'], 'link', 'del', 'eth1')
+    assert attach_in(lab['host'], run_dir, spec) is True
+    assert attach_in(lab['host'], run_dir, spec) is False  # there already: left alone
+    after = ip_json(lab['guest'], '-details', 'address', 'show', 'dev', 'eth1')[0]
+    assert after['address'] == before['address'] and after['mtu'] == before['mtu'] and after['ifalias'] == 'crosshost:pipework'
+    host_end = ip_json(lab['host'], '-details', 'link', 'show', 'dev', spec['host_ifname'])[0]
+    assert host_end['master'] == 'br-xh' and host_end['ifalias'] == 'crosshost:pipework'
+
+    again = playbook(lab['host'], [pipework(args)])[0]
+    assert again['changed'] is False, again['commands']
+    assert again['persist'] == spec
+
+
+def test_replay_and_module_take_turns(lab, run_dir):
+    """Just after a container starts, the replay service and a run of the module both find its
+    interface missing: whoever takes the lock first creates it, the other finds it there."""
+    args = dict(netns=lab['guest'], host_interface='br-xh', address='198.18.5.23/24', mac='U:xh-turns')
+    spec = playbook(lab['host'], [pipework(args)])[0]['persist']
+    sh('ip', '-n', lab['guest'], 'link', 'del', 'eth1')
+    results = {}
+    replay = replay_module(run_dir)
+    with open(replay.ATTACH_LOCK, 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # both start while it is held, then race for it
+        workers = [threading.Thread(target=lambda: results.update(replay=attach_in(lab['host'], run_dir, spec))),
+                   threading.Thread(target=lambda: results.update(module=playbook(lab['host'], [pipework(args)])[0]))]
+        for worker in workers:
+            worker.start()
+        time.sleep(4)  # long enough for ansible-playbook to reach the module
+        assert not ip_exists(lab['guest'], 'eth1')  # neither went ahead
+    for worker in workers:
+        worker.join(120)
+    module = results['module']
+    assert not module.get('failed'), module
+    assert results['replay'] is not module['changed'], results  # exactly one of them created it
+    shown = sh('ip', '-n', lab['guest'], '-4', '-o', 'address', 'show', 'dev', 'eth1')
+    assert ' 198.18.5.23/24 ' in shown, shown
+    assert playbook(lab['host'], [pipework(args)])[0]['changed'] is False
+
+
+def ip_exists(netns, ifname):
+    return subprocess.run(['ip', '-n', netns, 'link', 'show', 'dev', ifname], capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture
+def short_leases(lab):
+    """busybox udhcpd with LEASE-second leases on br-xh (198.18.5.1/24) in the host namespace."""
+    with udhcpd(lab['host'], lease=LEASE, extra='auto_time 1\nmin_lease 1\n') as server:
+        yield server
+
+
+def dumpleases(server, *flags):
+    return sh(server['busybox'], 'dumpleases', '-f', server['leases'], *flags)
+
+
+def test_dhcp_client_renews_short_leases_and_releases(lab, run_dir, short_leases):
+    args = dict(netns=lab['guest'], host_interface='br-xh', address='dhcp', mac='U:xh-dhcp')
+    first = playbook(lab['host'], [pipework(args)])[0]
+    assert first['changed'] and not first.get('failed'), first
+    spec = first['persist']
+    assert spec['dhcp'] is True and spec['addresses'] == []
+    leased = first['dhcp']['address']
+
+    replay = replay_module(run_dir)
+    clients = replay.Clients()
+    clients.start('xh-dhcp', spec, replay.find_target(spec))
+    try:
+        renewals = set()
+        deadline = time.time() + 3 * LEASE + 1
+        while time.time() < deadline:
+            time.sleep(0.5)
+            shown = sh('ip', '-n', lab['guest'], '-4', '-o', 'address', 'show', 'dev', 'eth1')
+            assert leased + ' ' in shown, shown  # never lost
+            lifetime = re.search(r'valid_lft (\d+)sec', shown)
+            assert lifetime and int(lifetime.group(1)) <= LEASE, shown
+            renewals.add(dumpleases(short_leases, '-a'))
+        # More than three lease periods: the server's expiry moved on with every renewal.
+        assert len(renewals) >= 3, renewals
+        with open(os.path.join(run_dir, 'dhcp-xh-dhcp.lease')) as handle:
+            record = handle.read()
+        assert leased in record and 'lease=%d' % LEASE in record
+        routes = ip_json(lab['guest'], '-4', 'route', 'show', 'default')
+        assert [(r['gateway'], r['dev']) for r in routes] == [('198.18.5.1', 'eth1')]
+
+        # A rerun while the lease is alive changes nothing.
+        again = playbook(lab['host'], [pipework(args)])[0]
+        assert again['changed'] is False, again['commands']
+
+        released = run_replay(lab['host'], run_dir, 'release', 'xh-dhcp')
+        assert released.stdout.strip() == 'released', released
+        time.sleep(1.5)
+        assert 'expired' in dumpleases(short_leases, '-r')
+    finally:
+        clients.stop('xh-dhcp')
+    assert not os.path.exists(os.path.join(run_dir, 'dhcp-xh-dhcp.pid'))
