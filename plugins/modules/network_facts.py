@@ -51,8 +51,8 @@ options:
   kernel_features:
     description:
       - Also tell, as M(crosshost.network.kernel_support) does, whether the running kernel
-        provides these features (kernel modules by name, such as V(vxlan) or V(macvlan)):
-        RV(kernel_support), also set as C(ansible_facts.crosshost_kernel_support).
+        provides these features (kernel modules by name, such as V(vxlan) or V(macvlan)),
+        in RV(kernel_support), also set as C(ansible_facts.crosshost_kernel_support).
       - The kernel is the host's, whatever the target.
       - So that one module run reads all a plan needs of a host (the preflight role).
     type: list
@@ -61,7 +61,7 @@ options:
   files:
     description:
       - Also read these small text files of the host (absolute paths, whatever the
-        target), such as Docker's C(/etc/docker/daemon.json): RV(files).
+        target), such as Docker's C(/etc/docker/daemon.json), into RV(files).
       - A missing file is returned as V(null); a path that cannot be read otherwise
         (a directory, no permission) fails the module, naming the path.
     type: list
