@@ -46,13 +46,18 @@ def main():
     parser.add_argument('--sizes', default=','.join(map(str, SIZES)), help='comma-separated host counts (default %(default)s)')
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(',')]
-    results = []
     status = 0
+    # Each row as soon as its lab is measured: a long run still tells what it saw.
+    print('site.yml on light lab hosts (no Docker, backend static_routes), %s' % time.strftime('%Y-%m-%d %H:%M'))
+    print()
+    print('| hosts | setup s | first run s | s per host | no-op rerun s | s per host | ratio no-op/setup | task runs per host (first / no-op) | load |')
+    print('|---:|---:|---:|---:|---:|---:|---:|---|---|')
+    sys.stdout.flush()
     for hosts in sizes:
         print('%d light hosts ...' % hosts, file=sys.stderr)
         started = time.monotonic()
         try:
-            results.append((hosts, bench(hosts)))
+            setup, first, noop = bench(hosts)
         except (RuntimeError, AssertionError, subprocess.SubprocessError) as exc:
             # A bigger lab would fail the same way, only later.
             print('bench_scale: %d hosts: %s' % (hosts, exc), file=sys.stderr)
@@ -60,17 +65,10 @@ def main():
             break
         finally:
             print('%d light hosts: %.0f s in all' % (hosts, time.monotonic() - started), file=sys.stderr)
-
-    print()
-    print('site.yml on light lab hosts (no Docker, backend static_routes), %s, load average %.1f %.1f %.1f'
-          % ((time.strftime('%Y-%m-%d %H:%M'),) + os.getloadavg()))
-    print()
-    print('| hosts | setup s | first run s | s per host | no-op rerun s | s per host | ratio no-op/setup | task runs per host (first / no-op) |')
-    print('|---:|---:|---:|---:|---:|---:|---:|---|')
-    for hosts, (setup, first, noop) in results:
-        print('| %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f / %.1f |'
+        print('| %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f / %.1f | %.1f |'
               % (hosts, setup['seconds'], first['seconds'], first['seconds'] / hosts, noop['seconds'], noop['seconds'] / hosts,
-                 noop['seconds'] / setup['seconds'], first['runs'], noop['runs']))
+                 noop['seconds'] / setup['seconds'], first['runs'], noop['runs'], os.getloadavg()[0]))
+        sys.stdout.flush()
     return status
 
 
