@@ -29,6 +29,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._links import (
 # Kernel bounds of the forward delay while STP runs (BR_MIN/MAX_FORWARD_DELAY).
 STP_FORWARD_DELAY = (2, 30)
 
+
 class BridgePlan:
     """``ip`` commands (one batch, run first) and brctl calls (one process each)."""
 

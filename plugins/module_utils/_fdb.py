@@ -27,6 +27,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._reconcile impor
     ip_family,
 )
 
+
 def build_want(params):
     """Module parameters -> list of dict(mac, dst), validated."""
     check_state_options(params, 'entries')

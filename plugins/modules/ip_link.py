@@ -347,8 +347,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     run = Reconcile(module)

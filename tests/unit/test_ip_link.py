@@ -125,7 +125,7 @@ def test_absent_ignores_attributes():
 def test_describe_sample():
     links = table(LINKS_A)
     assert _links.describe(links['br0']) == dict(name='br0', state='present', kind='bridge', mtu=1500,
-                                                  address='66:6c:6e:2c:84:05', master='', admin_state='up')
+                                                 address='66:6c:6e:2c:84:05', master='', admin_state='up')
     assert _links.describe(links['v0'])['peer'] == dict(name='v1')
     assert _links.describe(links['v0'])['master'] == 'br0'
     assert _links.describe(links['vx1'])['vxlan'] == VX1
@@ -243,9 +243,9 @@ def test_diff_views_show_managed_keys_only():
     result = plan('vx1', kind='vxlan', vxlan=dict(id=42, learning=True), admin_state='up')
     wanted = want('vx1', kind='vxlan', vxlan=dict(id=42, learning=True), admin_state='up')
     assert _link_plan.view(result['before'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='down',
-                                                          vxlan=dict(id=42, learning=False))
+                                                             vxlan=dict(id=42, learning=False))
     assert _link_plan.view(result['after'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='up',
-                                                         vxlan=dict(id=42, learning=True))
+                                                            vxlan=dict(id=42, learning=True))
 
 
 # ---- planning: fixed attributes and recreate -----------------------------------------
