@@ -26,6 +26,13 @@ DEFAULTS_HEADER = ('---\n# Generated from meta/argument_specs.yml by tests/tools
                    ' edit the spec, not this file.\n')
 
 
+class _Dumper(yaml.SafeDumper):
+    """Lists indented under their key (as yamllint and ansible-lint want them)."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
 def _spec(role):
     return yaml.safe_load((role / 'meta' / 'argument_specs.yml').read_text())['argument_specs']['main']
 
@@ -49,8 +56,8 @@ def defaults(role):
         lines.extend(textwrap.wrap(_plain(option.get('description')), width=100, initial_indent='# ',
                                    subsequent_indent='# ', break_on_hyphens=False))
         if 'default' in option:
-            lines.append(yaml.safe_dump({name: option['default']}, default_flow_style=False, sort_keys=False,
-                                        width=1000).rstrip('\n'))
+            lines.append(yaml.dump({name: option['default']}, Dumper=_Dumper, default_flow_style=False,
+                                   sort_keys=False, width=1000).rstrip('\n'))
         else:
             lines.append('# %s: %s' % (name, 'required' if option.get('required') else 'no default'))
     return '\n'.join(lines) + '\n'
