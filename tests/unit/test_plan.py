@@ -9,7 +9,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.crosshost.network.plugins.filter.plan import FilterModule, cluster_plan, host_interfaces
 
 NET = '100.64.0.0/16'
-ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network'}
+ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network',
+              'in_run', 'reachable'}
 
 
 def host(underlay_ip=None, network=NET, **kwargs):
@@ -38,7 +39,7 @@ def error_of(*args, **kwargs):
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {'cluster_plan', 'host_interfaces'}
+    assert set(FilterModule().filters()) == {'cluster_plan', 'host_interfaces', 'not_reached'}
 
 
 def test_plan_three_hosts():
@@ -55,6 +56,8 @@ def test_plan_three_hosts():
         'underlay_mtu': 1500,
         'vtep_mac': plan['h2']['vtep_mac'],
         'network': NET,
+        'in_run': True,
+        'reachable': True,
     }
     for entry in plan.values():
         assert set(entry) == ENTRY_KEYS
@@ -68,6 +71,7 @@ def test_plan_three_hosts():
     assert result['allocations'] == {
         'network': NET, 'subnet_len': 24,
         'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.3.0/24'},
+        'underlay': {'h1': '198.18.0.11', 'h2': '198.18.0.12', 'h3': '198.18.0.13'},
     }
 
 
