@@ -25,7 +25,7 @@ DEPS_STAMP := $(VENV)/.crosshost-requirements
 
 help:
 	@echo "make deps         create .venv (Python 3.12) from requirements.txt if missing"
-	@echo "make lint         ansible-lint (production profile)"
+	@echo "make lint         ansible-lint (production profile), antsibull-docs lint-collection-docs"
 	@echo "make sanity       ansible-test sanity (tests/run-sanity.sh)"
 	@echo "make unit         pytest tests/unit"
 	@echo "make integration  pytest tests/integration (root: real network namespaces)"
@@ -51,8 +51,10 @@ collections:
 	@mkdir -p "$(dir $(COLLECTION_LINK))"
 	@ln -sfn "$(ROOT)" "$(COLLECTION_LINK)"
 
+# ansible-lint, then the docs of every role and plugin as antsibull-docs (docs sites) reads them.
 lint: deps collections
 	cd "$(ROOT)" && ansible-lint
+	cd "$(ROOT)" && antsibull-docs lint-collection-docs --plugin-docs .
 
 sanity: deps
 	"$(ROOT)/tests/run-sanity.sh"

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -77,6 +78,36 @@ def host_interfaces(facts):
     return result
 
 
+# What a connection says when the host is there but cannot run anything (a paused or
+# stopped container behind the docker connection): not a failure of the host's values.
+_NOT_RUNNING = re.compile(r'is paused|is not running|No such container', re.I)
+
+
+def not_reached(hosts, registered):
+    """``{host: why}`` of the hosts whose probes (registered results) did not reach them.
+
+    :param hosts: ``{host: hostvars}`` of the hosts that dropped out of the play.
+    :param registered: names of the probes' registered variables, in the order they ran.
+    """
+    result = {}
+    for name in sorted(hosts or {}):
+        variables = hosts[name]
+        for var in registered or []:
+            probe = variables.get(var) if isinstance(variables, Mapping) or hasattr(variables, 'get') else None
+            if not isinstance(probe, Mapping):
+                continue
+            if probe.get('unreachable'):
+                result[str(name)] = _text(probe.get('msg')) or 'unreachable'
+                break
+            # With pipelining the docker connection reports a paused container as a
+            # module whose output is no JSON ("deserialization failed"): say what it is.
+            stderr = _text(probe.get('module_stderr'))
+            if probe.get('failed') and not _text(probe.get('module_stdout')) and _NOT_RUNNING.search(stderr):
+                result[str(name)] = 'the connection could not run anything there: %s' % stderr
+                break
+    return result
+
+
 def _agree(hosts, names):
     """The cluster-wide values, checked to be the same on every host."""
     values = {}
@@ -130,17 +161,55 @@ def _underlay(name, data):
 
 
 def _kept(allocations, source):
-    """``{host: subnet}`` from the allocations file's content (None: no file yet)."""
+    """``({host: subnet}, {host: underlay_ip})`` from the allocations file's content.
+
+    None or '' means no file yet. ``underlay`` (the address the peers route to) came
+    later: a file without it still loads.
+    """
     if allocations is None or allocations == '':
-        return {}
+        return {}, {}
     if not isinstance(allocations, Mapping):
         raise SubnetError('%s: expected a YAML mapping with "subnets: {host: subnet}", got %r' % (source, allocations), None, allocations)
-    subnets = allocations.get('subnets')
-    if subnets is None:
-        return {}
-    if not isinstance(subnets, Mapping):
-        raise SubnetError('%s: "subnets" must map host -> subnet, got %r' % (source, subnets), None, subnets)
-    return dict((str(h), _text(s)) for h, s in subnets.items())
+    result = []
+    for key, what in (('subnets', 'subnet'), ('underlay', 'underlay address')):
+        entries = allocations.get(key)
+        if entries is None:
+            entries = {}
+        if not isinstance(entries, Mapping):
+            raise SubnetError('%s: "%s" must map host -> %s, got %r' % (source, key, what, entries), None, entries)
+        result.append(dict((str(h), _text(v)) for h, v in entries.items()))
+    return result[0], result[1]
+
+
+def _outside_entries(outside, reserved_subnets, kept_underlay, network):
+    """Plan entries of the cluster's hosts outside this run, and why the others have none.
+
+    Such a host keeps what it was given: its kept subnet, and the underlay address from
+    its inventory (crosshost_underlay_ip) or else the allocations file; its VTEP MAC is
+    derived from its name. Without both it is reported, never guessed.
+    """
+    entries, unplanned, errors = {}, {}, []
+    for name in sorted(outside):
+        data = outside[name] if isinstance(outside[name], Mapping) else {}
+        subnet = reserved_subnets.get(name)
+        explicit = _text(data.get('underlay_ip'))
+        ip = None
+        try:
+            ip = parse_address(explicit or kept_underlay.get(name) or None, host=name)
+        except SubnetError as exc:
+            if explicit:
+                errors.append(exc.msg)
+        if subnet is None:
+            unplanned[name] = 'no subnet kept for it in the allocations file (never planned)'
+        elif ip is None:
+            unplanned[name] = 'no underlay address known: set crosshost_underlay_ip for it'
+        else:
+            entry = subnet_entry(subnet)
+            entry.update(underlay_ip=str(ip), underlay_interface=None, underlay_mtu=None,
+                         vtep_mac=stable_mac(network, name), network=str(network),
+                         in_run=False, reachable=bool(data.get('reachable', True)))
+            entries[name] = entry
+    return entries, unplanned, errors
 
 
 def _fitting(value, network, subnet_len, bounds):
@@ -155,19 +224,22 @@ def _unique(messages):
     return [m for i, m in enumerate(messages) if m not in messages[:i]]
 
 
-def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file'):
+def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file', outside=None):
     """Plan the whole cluster; see cluster_plan.yml for the input and output shapes."""
     try:
-        return _cluster_plan(hosts, allocations, inventory_hosts, source)
+        return _cluster_plan(hosts, allocations, inventory_hosts, source, outside)
     except SubnetError as exc:
         raise AnsibleFilterError(exc.msg)
 
 
-def _cluster_plan(hosts, allocations, inventory_hosts, source):
+def _cluster_plan(hosts, allocations, inventory_hosts, source, outside):
     if not isinstance(hosts, Mapping) or not hosts:
         raise SubnetError('cluster_plan needs a mapping host -> inputs with at least one host, got %r' % (hosts,))
     hosts = dict((str(h), v if isinstance(v, Mapping) else {}) for h, v in hosts.items())
     names = sorted(hosts)
+    if outside is not None and not isinstance(outside, Mapping):
+        raise SubnetError('cluster_plan: outside must map host -> {underlay_ip, reachable}, got %r' % (outside,))
+    outside = dict((str(h), v) for h, v in (outside or {}).items() if str(h) not in hosts)
     # Without one network and subnet length nothing else can be checked: these stop here.
     cluster = _agree(hosts, names)
     network = parse_network(cluster['network'], host=names[0])
@@ -182,18 +254,13 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
             underlay[name] = _underlay(name, hosts[name])
         except SubnetError as exc:
             errors.append(exc.msg)
-    seen = {}
-    for name in names:
-        if name in underlay:
-            ip = underlay[name][0]
-            if ip in seen:
-                errors.append('hosts %s and %s have the same underlay address %s: set crosshost_underlay_ip per host' % (seen[ip], name, ip))
-            seen.setdefault(ip, name)
 
-    kept = _kept(allocations, source)
+    kept, kept_underlay = _kept(allocations, source)
     members = set(names)
-    outside = set(str(h) for h in inventory_hosts) - members if inventory_hosts is not None else set()
-    reserved = dict((h, s) for h, s in kept.items() if h in outside)
+    not_in_run = set(outside)
+    if inventory_hosts is not None:
+        not_in_run |= set(str(h) for h in inventory_hosts) - members
+    reserved = dict((h, s) for h, s in kept.items() if h in not_in_run)
     pins = dict((name, hosts[name].get('subnet')) for name in names)
     try:
         subnets = allocate(names, network, subnet_len, kept=kept, pins=pins, reserved=reserved,
@@ -201,6 +268,27 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
     except SubnetError as exc:
         errors.append(exc.msg)
         subnets = {}
+
+    # Subnets kept for hosts outside this run: still fitting, not given to a host here.
+    kept_reserved = {}
+    for owner in sorted(reserved):
+        try:
+            subnet = check_subnet(reserved[owner], network, subnet_len, (first, last))
+        except SubnetError:
+            continue  # no longer fits this network: dropped from the file
+        if str(subnet) not in [str(s) for s in subnets.values()] and str(subnet) not in kept_reserved.values():
+            kept_reserved[owner] = str(subnet)
+    absent, unplanned, absent_errors = _outside_entries(outside, kept_reserved, kept_underlay, network)
+    errors.extend(absent_errors)
+
+    seen = {}
+    addresses = dict((name, underlay[name][0]) for name in underlay)
+    addresses.update((name, parse_address(entry['underlay_ip'])) for name, entry in absent.items())
+    for name in sorted(addresses):
+        ip = addresses[name]
+        if ip in seen:
+            errors.append('hosts %s and %s have the same underlay address %s: set crosshost_underlay_ip per host' % (seen[ip], name, ip))
+        seen.setdefault(ip, name)
 
     overlaps = []
     for name in sorted(underlay):
@@ -216,8 +304,7 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
     if errors:
         raise SubnetError('%d problems, nothing was changed on any host:\n- %s' % (len(errors), '\n- '.join(errors)))
 
-    plan = {}
-    macs = {}
+    plan = dict(absent)
     for name in names:
         ip, interface, mtu = underlay[name]
         entry = subnet_entry(subnets[name])
@@ -227,23 +314,23 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
             underlay_mtu=mtu,
             vtep_mac=stable_mac(network, name),
             network=str(network),
+            in_run=True,
+            reachable=True,
         )
-        if entry['vtep_mac'] in macs:  # 40 random bits: practically never, but never silently
-            raise SubnetError('hosts %s and %s derive the same VTEP MAC %s: rename one' % (macs[entry['vtep_mac']], name, entry['vtep_mac']))
-        macs[entry['vtep_mac']] = name
         plan[name] = entry
-
-    kept_reserved = {}
-    for owner in sorted(reserved):
-        try:
-            subnet = check_subnet(reserved[owner], network, subnet_len, (first, last))
-        except SubnetError:
-            continue  # no longer fits this network: dropped from the file
-        if str(subnet) not in [str(s) for s in subnets.values()] and str(subnet) not in kept_reserved.values():
-            kept_reserved[owner] = str(subnet)
+    macs = {}
+    for name in sorted(plan):
+        mac = plan[name]['vtep_mac']
+        if mac in macs:  # 40 random bits: practically never, but never silently
+            raise SubnetError('hosts %s and %s derive the same VTEP MAC %s: rename one' % (macs[mac], name, mac))
+        macs[mac] = name
 
     all_subnets = dict((name, str(subnet)) for name, subnet in subnets.items())
     all_subnets.update(kept_reserved)
+    # The peers' address of every host that keeps a subnet, so that a later run without
+    # it (--limit, unreachable) still routes to it.
+    all_underlay = dict((h, kept_underlay[h]) for h in kept_reserved if kept_underlay.get(h))
+    all_underlay.update((name, entry['underlay_ip']) for name, entry in plan.items())
     return dict(
         network=str(network),
         subnet_len=subnet_len,
@@ -251,8 +338,10 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source):
         subnet_max=str(subnet_at(network, subnet_len, last).network_address),
         hosts=names,
         plan=plan,
+        outside=sorted(outside),
+        unplanned=unplanned,
         reserved=kept_reserved,
-        allocations=dict(network=str(network), subnet_len=subnet_len, subnets=all_subnets),
+        allocations=dict(network=str(network), subnet_len=subnet_len, subnets=all_subnets, underlay=all_underlay),
     )
 
 
@@ -263,4 +352,5 @@ class FilterModule(object):
         return {
             'cluster_plan': cluster_plan,
             'host_interfaces': host_interfaces,
+            'not_reached': not_reached,
         }

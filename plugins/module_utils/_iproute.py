@@ -29,6 +29,7 @@ PROTO_VALUES = frozenset((PROTO_NAME, str(PROTO_ID)))
 RT_PROTOS_FILE = '/etc/iproute2/rt_protos.d/crosshost.conf'
 
 IFNAMSIZ = 15
+ZERO_MAC = '00:00:00:00:00:00'
 C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
 
 # Options every iproute-based module accepts to act in another namespace.
@@ -61,6 +62,11 @@ def normalize_mac(mac, what='MAC address'):
     if not _MAC_RE.match(text):
         raise InvalidValue('%s %r is not a valid MAC address (expected xx:xx:xx:xx:xx:xx)' % (what, mac))
     return text
+
+
+def is_unicast_mac(mac):
+    """A normalised MAC that is not all-zeros nor multicast (lowest bit of the first octet)."""
+    return mac != ZERO_MAC and not int(mac.split(':')[0], 16) & 1
 
 
 def parse_interface(cidr, what='address'):
@@ -145,19 +151,26 @@ class IPRoute:
     @classmethod
     def from_params(cls, module):
         """Build from the standard ``netns``/``pid``/``container`` options."""
-        params = module.params
-        if params.get('container'):
+        return cls.for_target(module, module.params)
+
+    @classmethod
+    def for_target(cls, module, target, label=''):
+        """Build for a dict with ``netns``, ``pid`` or ``container`` (none: the host), checking it exists.
+
+        ``label`` starts the error messages (``'peer '`` for a veth's other end).
+        """
+        if target.get('container'):
             # Imported here so that modules without a container option do not need it.
             from ansible_collections.crosshost.network.plugins.module_utils._container import container_pid
-            return cls(module, pid=container_pid(module, params['container']))
-        if params.get('netns'):
-            if not os.path.exists('/run/netns/%s' % params['netns']):
-                module.fail_json(msg='network namespace %r does not exist (ip netns list)' % params['netns'])
-            return cls(module, netns=params['netns'])
-        if params.get('pid'):
-            if not os.path.exists('/proc/%d/ns/net' % params['pid']):
-                module.fail_json(msg='process %d does not exist, so it has no network namespace' % params['pid'])
-            return cls(module, pid=params['pid'])
+            return cls(module, pid=container_pid(module, target['container']))
+        if target.get('netns'):
+            if not os.path.exists('/run/netns/%s' % target['netns']):
+                module.fail_json(msg='%snetwork namespace %r does not exist (ip netns list)' % (label, target['netns']))
+            return cls(module, netns=target['netns'])
+        if target.get('pid'):
+            if not os.path.exists('/proc/%d/ns/net' % target['pid']):
+                module.fail_json(msg='%sprocess %d does not exist, so it has no network namespace' % (label, target['pid']))
+            return cls(module, pid=target['pid'])
         return cls(module)
 
     def target(self):

@@ -28,24 +28,31 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 
+from ansible_collections.crosshost.network.plugins.module_utils._addresses import add_command, global_addresses
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import (
     PROTO_ID,
     InvalidValue,
     Plan,
     is_ours,
+    is_unicast_mac,
     normalize_mac,
     parse_interface,
     parse_network,
     validate_ifname,
 )
+from ansible_collections.crosshost.network.plugins.module_utils._links import (
+    MAX_MTU,
+    MIN_MTU,
+    is_up,
+    link_kind,
+    paired_across,
+)
+from ansible_collections.crosshost.network.plugins.module_utils import _routes
+from ansible_collections.crosshost.network.plugins.module_utils._routes import DEFAULT_METRIC, MAIN_TABLE
 
 MARK = 'crosshost:pipework'
 HOST_PREFIX = 'vxh'
 DEFAULT_IFNAME = 'eth1'
-MAIN_TABLE = 254
-DEFAULT_METRIC = {4: 0, 6: 1024}
-MIN_MTU = 68
-MAX_MTU = 65535
 # Address words that ask for DHCP, and the client each one forces ('auto': any).
 DHCP_WORDS = {'dhcp': 'auto', 'udhcpc': 'udhcpc', 'dhclient': 'dhclient'}
 # Forms of the original script this module does not take, with the reason.
@@ -80,7 +87,7 @@ def parse_mac(value):
             raise InvalidValue('mac %r: U: needs a string to derive the MAC address from (U:<string>)' % text)
         return stable_mac(text[2:])
     mac = normalize_mac(text, 'mac')
-    if int(mac[:2], 16) & 1 or mac == '00:00:00:00:00:00':
+    if not is_unicast_mac(mac):
         raise InvalidValue('mac %r is not a unicast MAC address (the lowest bit of the first byte must be 0)' % text)
     return mac
 
@@ -216,25 +223,14 @@ def build_want(params):
 
 
 # ---- ip -json -> have --------------------------------------------------------------------
-def kind_of(link):
-    return ((link or {}).get('linkinfo') or {}).get('info_kind')
-
-
-def is_up(link):
-    return 'UP' in ((link or {}).get('flags') or [])
-
-
 def paired(host_link, target_link):
     """Whether two veth ends in two namespaces are one pair (each names the other's index)."""
-    return bool(host_link and target_link and kind_of(host_link) == 'veth' and kind_of(target_link) == 'veth'
-                and 'link_netnsid' in host_link and 'link_netnsid' in target_link
-                and host_link.get('link_index') == target_link.get('ifindex')
-                and target_link.get('link_index') == host_link.get('ifindex'))
+    return link_kind(host_link) == 'veth' and link_kind(target_link) == 'veth' and paired_across(host_link, target_link)
 
 
 def host_peer(host_links, target_link):
     """The host end of a veth whose other end is ``target_link``, or None."""
-    if kind_of(target_link) != 'veth':
+    if link_kind(target_link) != 'veth':
         return None
     for link in host_links.values():
         if paired(link, target_link):
@@ -242,40 +238,9 @@ def host_peer(host_links, target_link):
     return None
 
 
-def global_addresses(link):
-    """The addresses of a link that a task manages: IPv4, and IPv6 except link-local."""
-    result = []
-    for info in (link or {}).get('addr_info') or []:
-        family = info.get('family')
-        if family not in ('inet', 'inet6') or 'local' not in info:
-            continue
-        iface = ipaddress.ip_interface('%s/%s' % (info['local'], info.get('prefixlen', 32 if family == 'inet' else 128)))
-        if iface.version == 6 and iface.ip.is_link_local:
-            continue
-        result.append(iface)
-    return result
-
-
 def parse_route_entries(entries, family):
-    """``ip -json -N -4|-6 route show table main`` -> list of dict(dst, via, dev, metric, protocol, family)."""
-    routes = []
-    for entry in entries or []:
-        if entry.get('type', 'unicast') not in ('unicast', 1, '1'):
-            continue
-        dst = entry.get('dst', 'default')
-        if dst == 'default':
-            dst = '0.0.0.0/0' if family == 4 else '::/0'
-        elif '/' not in dst:
-            dst += '/32' if family == 4 else '/128'
-        try:
-            dst = str(ipaddress.ip_network(dst, strict=False))
-        except ValueError:
-            continue
-        via = entry.get('gateway') or (entry.get('via') or {}).get('host')
-        routes.append(dict(dst=dst, via=str(ipaddress.ip_address(via)) if via else None, dev=entry.get('dev'),
-                           metric=int(entry.get('metric', 0)), protocol=str(entry.get('protocol', 'boot')), family=family,
-                           multipath=bool(entry.get('nexthops'))))
-    return routes
+    """``ip -json -N -4|-6 route show table main`` -> the unicast routes, parsed as ip_route does."""
+    return [route for route in _routes.parse_routes(entries or [], family) if route['type'] == 'unicast']
 
 
 def route_text(route):
@@ -304,7 +269,7 @@ def choose_mode(want, host_links):
             raise InvalidValue('host_interface %s does not exist; a missing name is only created as a bridge when it begins with br'
                                ' or with create_bridge=true' % name)
         return 'bridge', True
-    kind = kind_of(link)
+    kind = link_kind(link)
     if kind == 'bridge':
         return 'bridge', False
     if create:
@@ -388,10 +353,7 @@ def l3_plan(ifname, addresses, gateway, manage_default, routes, have_link, have_
     for iface in addr_del:
         plan.add_ip('address', 'del', iface.with_prefixlen, 'dev', ifname)
     for iface in addr_add:
-        argv = ['address', 'add', iface.with_prefixlen]
-        if iface.version == 4 and iface.network.prefixlen <= 30:
-            argv += ['brd', '+']
-        plan.add_ip(*(argv + ['dev', ifname]))
+        plan.add_ip(*add_command(iface, ifname))
     # Device routes first: a gateway route may need one of them.
     for route in sorted(adds, key=lambda r: bool(r['via'])):
         argv = ['route', 'replace', route['dst']]
@@ -407,7 +369,7 @@ def describe_target(link, host_link, have_routes, mode=None):
     """The interface as it is now, for --diff and results."""
     if link is None:
         return dict(state='absent')
-    kind = kind_of(link)
+    kind = link_kind(link)
     gateway = None
     for route in have_routes:
         if route['dst'] in ('0.0.0.0/0', '::/0') and route['dev'] == link['ifname'] and route['via']:
@@ -467,7 +429,7 @@ def compute_plan(want, host_links, target_links, have_routes, target_ref, host_n
 
     if target is not None and not target_ours:
         raise InvalidValue('the target already has an interface %s (%s) that pipework did not make: choose another ifname'
-                           % (ifname, kind_of(target) or 'device'))
+                           % (ifname, link_kind(target) or 'device'))
     if host is not None and not host_ours:
         raise InvalidValue('host interface %s already exists and was not made by pipework (choose another host_ifname)' % host_name)
 
@@ -484,7 +446,7 @@ def compute_plan(want, host_links, target_links, have_routes, target_ref, host_n
     if mode == 'bridge':
         in_place = target_ours and pair
     else:
-        in_place = (target_ours and kind_of(target) == 'macvlan' and 'link_netnsid' in target
+        in_place = (target_ours and link_kind(target) == 'macvlan' and 'link_netnsid' in target
                     and target.get('link_index') == parent.get('ifindex')
                     and ((target.get('linkinfo') or {}).get('info_data') or {}).get('mode') == 'bridge')
     deleted = set() if in_place else delete_target(result, target if target_ours else None, peer, ifname)

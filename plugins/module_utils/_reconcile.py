@@ -1,18 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) crosshost.network contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure helpers shared by the modules that reconcile a declared list of kernel entries.
+"""The reconcile base shared by the single-purpose kernel modules.
 
-``ip_route``, ``ip_neighbor`` and ``bridge_fdb`` all compare a declared list (want)
-with what ``ip -json``/``bridge -json`` shows (have), mark what they install with our
-protocol id (routes, neighbours) or recognise it by shape (FDB), and show the result
-as a text ``--diff``. Nothing here runs a command, so it is unit-testable as is.
+Every module (ip_route, ip_neighbor, bridge_fdb, ip_address, ip_link, linux_bridge)
+has one shape: arguments -> want; :class:`Reconcile` resolves the target (netns, pid,
+container) and reads *have*; a pure planner (one module_utils file per ``ip -json``
+object kind: ``_routes``, ``_neighbours``, ``_fdb``, ``_addresses``, ``_links``)
+computes the plan; :meth:`Reconcile.finish` applies it unless in check mode and
+reports ``changed``, ``commands`` and ``--diff``. Bad input (:class:`InvalidValue`)
+becomes ``fail_json`` before anything is changed; a failed command carries cmd, rc and
+stderr (:meth:`IPRoute.run`).
+
+The list modules (routes, neighbours, FDB) also share the helpers below: canonical
+addresses, duplicate checks, the text ``--diff`` and the ``purge`` option's rules.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import functools
 import ipaddress
 
@@ -21,8 +29,14 @@ from ansible_collections.crosshost.network.plugins.module_utils._iproute import 
     PROTO_NAME,
     RT_PROTOS_FILE,
     InvalidValue,
+    IPRoute,
     register_protocol,
 )
+
+# The one word for "remove what is not declared"; the modules that said `exclusive`
+# keep it as a deprecated alias.
+PURGE_ALIASES = dict(aliases=['exclusive'],
+                     deprecated_aliases=[dict(name='exclusive', version='1.0.0', collection_name='crosshost.network')])
 
 # Shown in ``commands`` when the protocol name is (or in check mode would be) registered.
 REGISTER_COMMAND = "echo '%d %s' > %s" % (PROTO_ID, PROTO_NAME, RT_PROTOS_FILE)
@@ -88,23 +102,57 @@ def text_diff(before, after):
                 after=''.join(line + '\n' for line in sorted(after)))
 
 
-def apply_and_exit(module, ipr, result, key, want, register=False):
-    """Apply a planned reconcile (unless in check mode) and exit with the shared result shape.
+class Reconcile:
+    """One run of a reconciling module: target, bad input, apply and result, written once."""
 
-    ``result`` is what the modules' ``compute_plan`` returns: plan, warnings, removed,
-    before and after. ``register``: also register our protocol name (routes, neighbours).
-    """
-    plan = result['plan']
-    commands = register_ours(module) if register else []
-    if plan and not module.check_mode:
-        ipr.apply(plan)
-    commands += plan.commands()
-    for warning in result['warnings']:
-        module.warn(warning)
-    output = {'changed': bool(commands), 'commands': commands, key: want, 'removed': result['removed'], 'target': ipr.target()}
-    if module._diff:
-        output['diff'] = text_diff(result['before'], result['after'])
-    module.exit_json(**output)
+    def __init__(self, module):
+        self.module = module
+        self._ipr = None
+
+    @property
+    def ipr(self):
+        """The :class:`IPRoute` of the target the ``netns``/``pid``/``container`` options name."""
+        if self._ipr is None:
+            self._ipr = IPRoute.from_params(self.module)
+        return self._ipr
+
+    @contextlib.contextmanager
+    def checking(self, name_target=False):
+        """Turn an InvalidValue raised inside into ``fail_json`` (``name_target``: message starts with the target)."""
+        try:
+            yield
+        except InvalidValue as exc:
+            self.module.fail_json(msg='%s: %s' % (self.ipr.target(), exc) if name_target else str(exc))
+
+    def finish(self, plan, output, diff=None, commands=(), warnings=(), apply=None, read_back=None):
+        """Apply ``plan`` (unless in check mode) and exit with changed, commands, ``output`` and the diff.
+
+        ``commands``: lines reported before the plan's (the protocol name file);
+        ``apply``: runs the plan (default :meth:`IPRoute.apply`); ``read_back``: after a
+        real apply, returns output keys read back from the kernel; ``diff``: a callable
+        returning the ``--diff`` payload, called only when a diff is asked for.
+        """
+        module = self.module
+        if plan and not module.check_mode:
+            (apply or self.ipr.apply)(plan)
+            if read_back is not None:
+                output = dict(output, **read_back())
+        commands = list(commands) + plan.commands()
+        for warning in warnings:
+            module.warn(warning)
+        result = dict(output, changed=bool(commands), commands=commands)
+        if diff is not None and module._diff:
+            result['diff'] = diff()
+        module.exit_json(**result)
+
+    def finish_entries(self, result, key, want, register=False):
+        """Exit for a list module (routes, neighbours, FDB): ``result`` is its planner's dict.
+
+        ``register``: also register our protocol name (routes, neighbours).
+        """
+        commands = register_ours(self.module) if register else []
+        self.finish(result['plan'], {key: want, 'removed': result['removed'], 'target': self.ipr.target()},
+                    diff=lambda: text_diff(result['before'], result['after']), commands=commands, warnings=result['warnings'])
 
 
 def check_state_options(params, list_option):

@@ -48,16 +48,20 @@ options:
   ports:
     description:
       - Links to attach to the bridge (a port of another bridge is moved). They must exist.
-      - Ports already on the bridge and not listed stay, unless O(exclusive=true).
+      - Ports already on the bridge and not listed stay, unless O(purge=true).
       - Not managed when not given.
     type: list
     elements: str
-  exclusive:
+  purge:
     description:
       - Detach the ports of the bridge that are not in O(ports) (they stay, without master).
       - Needs O(ports) (V([]) detaches every port).
+      - The alias O(exclusive) is the option's former name. It is deprecated and will
+        be removed in 1.0.0, because every module of the collection says O(purge) for
+        removing what is not declared.
     type: bool
     default: false
+    aliases: [exclusive]
   stp:
     description:
       - Whether the bridge runs the spanning tree protocol (C(brctl stp)). Left alone
@@ -96,7 +100,7 @@ EXAMPLES = r'''
   crosshost.network.linux_bridge:
     name: br-xh
     ports: [vxh0]
-    exclusive: true
+    purge: true
 
 - name: The same inside a namespace, with ip only
   crosshost.network.linux_bridge:
@@ -155,203 +159,23 @@ bridge:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.crosshost.network.plugins.module_utils._bridge_plan import build_want, compute_plan, view
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import (
     TARGET_ARGUMENT_SPEC,
     TARGET_MUTUALLY_EXCLUSIVE,
-    InvalidValue,
-    IPRoute,
-    Plan,
-    validate_ifname,
 )
-from ansible_collections.crosshost.network.plugins.module_utils._links import (
-    admin_state,
-    bridge_ports,
-    link_data,
-    link_kind,
-    link_master,
-    require_link,
-)
-
-# Kernel bounds of the forward delay while STP runs (BR_MIN/MAX_FORWARD_DELAY).
-STP_FORWARD_DELAY = (2, 30)
-# A new bridge's defaults.
-DEFAULT_FORWARD_DELAY_CS = 1500
+from ansible_collections.crosshost.network.plugins.module_utils._reconcile import PURGE_ALIASES, Reconcile
 
 ARGUMENT_SPEC = dict(
     name=dict(type='str', required=True),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     ports=dict(type='list', elements='str'),
-    exclusive=dict(type='bool', default=False),
+    purge=dict(type='bool', default=False, **PURGE_ALIASES),
     stp=dict(type='bool'),
     forward_delay=dict(type='float'),
     backend=dict(type='str', choices=['auto', 'brctl', 'ip'], default='auto'),
     **TARGET_ARGUMENT_SPEC
 )
-
-
-class BridgePlan:
-    """``ip`` commands (one batch, run first) and brctl calls (one process each)."""
-
-    def __init__(self):
-        self.ip = Plan()
-        self.brctl = []
-
-    def add_brctl(self, *argv):
-        self.brctl.append([str(a) for a in argv])
-
-    def __bool__(self):
-        return bool(self.ip) or bool(self.brctl)
-
-    __nonzero__ = __bool__
-
-    def commands(self):
-        return self.ip.commands() + ['brctl ' + ' '.join(c) for c in self.brctl]
-
-
-def build_want(params):
-    """Validate the arguments; None means leave alone."""
-    name = validate_ifname(params['name'], 'bridge name')
-    ports = params.get('ports')
-    if ports is not None:
-        seen = set()
-        for port in ports:
-            validate_ifname(port, 'port of bridge %s' % name)
-            if port == name:
-                raise InvalidValue('bridge %s cannot be a port of itself' % name)
-            if port in seen:
-                raise InvalidValue('port %s of bridge %s is listed twice' % (port, name))
-            seen.add(port)
-        ports = sorted(ports)
-    if params.get('exclusive') and ports is None:
-        raise InvalidValue('exclusive=true needs ports (ports=[] detaches every port of bridge %s)' % name)
-    delay = params.get('forward_delay')
-    if delay is not None:
-        if delay < 0:
-            raise InvalidValue('forward_delay %r of bridge %s is negative' % (delay, name))
-        if params.get('stp'):
-            check_stp_delay(delay, name)
-    return dict(name=name, state=params.get('state') or 'present', ports=ports, exclusive=bool(params.get('exclusive')),
-                stp=params.get('stp'), forward_delay=delay)
-
-
-def check_stp_delay(delay, name):
-    low, high = STP_FORWARD_DELAY
-    if not low <= delay <= high:
-        raise InvalidValue('forward_delay %r of bridge %s must be between %d and %d seconds while STP is on' % (delay, name, low, high))
-
-
-def centiseconds(seconds):
-    return int(round(seconds * 100))
-
-
-def seconds_text(seconds):
-    """brctl's argument: ``4``, ``2.5``."""
-    return '%g' % seconds
-
-
-def bridge_state(links, name):
-    """The bridge as this module manages it, from ``IPRoute.links()``."""
-    link = links.get(name)
-    if link is None:
-        return dict(name=name, state='absent')
-    data = link_data(link)
-    return dict(name=name, state='present', ports=bridge_ports(links, name), stp=bool(data.get('stp_state')),
-                forward_delay=data.get('forward_delay', DEFAULT_FORWARD_DELAY_CS) / 100.0)
-
-
-def compute_plan(want, links, backend):
-    """Plan for one bridge with ``backend`` ``brctl`` or ``ip``.
-
-    Returns dict(plan, before, after); raises InvalidValue before any change.
-    """
-    name = want['name']
-    have = links.get(name)
-    plan = BridgePlan()
-    use_brctl = backend == 'brctl'
-    if have is not None and link_kind(have) != 'bridge':
-        raise InvalidValue('link %s is a %s, not a bridge' % (name, link_kind(have) or 'device without kind'))
-    before = bridge_state(links, name)
-
-    if want['state'] == 'absent':
-        if have is None:
-            return dict(plan=plan, before=before, after=before)
-        if use_brctl:
-            # brctl delbr refuses a bridge that is up; deleting it detaches the ports.
-            if admin_state(have) == 'up':
-                plan.ip.add_ip('link', 'set', 'dev', name, 'down')
-            plan.add_brctl('delbr', name)
-        else:
-            for port in before['ports']:
-                plan.ip.add_ip('link', 'set', 'dev', port, 'nomaster')
-            plan.ip.add_ip('link', 'del', 'dev', name)
-        return dict(plan=plan, before=before, after=dict(name=name, state='absent'))
-
-    for port in want['ports'] or []:
-        link = require_link(links, port, 'port of bridge %s:' % name)
-        if link_kind(link) == 'bridge':
-            raise InvalidValue('port %s of bridge %s is a bridge itself' % (port, name))
-    current = before if have is not None else dict(name=name, state='absent', ports=[], stp=False,
-                                                   forward_delay=DEFAULT_FORWARD_DELAY_CS / 100.0)
-    stp = current['stp'] if want['stp'] is None else want['stp']
-    if want['forward_delay'] is not None and stp:
-        check_stp_delay(want['forward_delay'], name)
-
-    # Settings in an order the kernel accepts: it checks the delay only while STP runs,
-    # so STP goes off before and on after a new delay.
-    settings = []
-    if want['forward_delay'] is not None and abs(centiseconds(want['forward_delay']) - centiseconds(current['forward_delay'])) > 1:
-        # > 1: the kernel keeps jiffies, so 2.55 s reads back as 2.54 s.
-        settings.append(('forward_delay', want['forward_delay']))
-    if want['stp'] is not None and want['stp'] != current['stp']:
-        settings.insert(0 if not want['stp'] else len(settings), ('stp', want['stp']))
-
-    add_ports = [port for port in want['ports'] or [] if port not in current['ports']]
-    del_ports = [port for port in current['ports'] if want['exclusive'] and port not in want['ports']]
-
-    if use_brctl:
-        if have is None:
-            plan.add_brctl('addbr', name)
-        for key, value in settings:
-            if key == 'stp':
-                plan.add_brctl('stp', name, 'on' if value else 'off')
-            else:
-                plan.add_brctl('setfd', name, seconds_text(value))
-        for port in del_ports:
-            plan.add_brctl('delif', name, port)
-        for port in add_ports:
-            # brctl does not move a port between bridges: take it off the old one first.
-            other = link_master(links[port])
-            if other:
-                plan.add_brctl('delif', other, port)
-            plan.add_brctl('addif', name, port)
-    else:
-        ip_settings = [['stp_state', int(value)] if key == 'stp' else ['forward_delay', centiseconds(value)] for key, value in settings]
-        if have is None:
-            # A new bridge has STP off, so one command in the kernel's order is safe.
-            plan.ip.add_ip('link', 'add', 'name', name, 'type', 'bridge', *[token for setting in ip_settings for token in setting])
-        else:
-            for setting in ip_settings:
-                plan.ip.add_ip('link', 'set', 'dev', name, 'type', 'bridge', *setting)
-        for port in del_ports:
-            plan.ip.add_ip('link', 'set', 'dev', port, 'nomaster')
-        for port in add_ports:
-            plan.ip.add_ip('link', 'set', 'dev', port, 'master', name)
-
-    after = dict(current, state='present', stp=stp, ports=sorted(set(current['ports']) - set(del_ports) | set(add_ports)))
-    if any(key == 'forward_delay' for key, dummy in settings):
-        after['forward_delay'] = float(want['forward_delay'])
-    return dict(plan=plan, before=before, after=after)
-
-
-def view(state, want):
-    """The part of the state the task manages, for --diff."""
-    if state['state'] == 'absent':
-        return dict(name=state['name'], state='absent')
-    shown = dict(name=state['name'], state='present')
-    for key in ('ports', 'stp', 'forward_delay'):
-        if want[key] is not None:
-            shown[key] = state[key]
-    return shown
 
 
 def choose_backend(module, ipr):
@@ -372,25 +196,21 @@ def choose_backend(module, ipr):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    try:
+    run = Reconcile(module)
+    with run.checking():
         want = build_want(module.params)
-    except InvalidValue as exc:
-        module.fail_json(msg=str(exc))
-    ipr = IPRoute.from_params(module)
+    ipr = run.ipr
     backend = choose_backend(module, ipr)
-    try:
+    with run.checking(name_target=True):
         result = compute_plan(want, ipr.links(), backend)
-    except InvalidValue as exc:
-        module.fail_json(msg='%s: %s' % (ipr.target(), exc))
-    plan = result['plan']
-    if plan and not module.check_mode:
+
+    def apply(plan):
         ipr.apply(plan.ip)
         for argv in plan.brctl:
             ipr.brctl(*argv)
-    output = dict(changed=bool(plan), commands=plan.commands(), backend=backend, bridge=result['after'])
-    if module._diff:
-        output['diff'] = dict(before=view(result['before'], want), after=view(result['after'], want))
-    module.exit_json(**output)
+
+    run.finish(result['plan'], dict(backend=backend, bridge=result['after']), apply=apply,
+               diff=lambda: dict(before=view(result['before'], want), after=view(result['after'], want)))
 
 
 if __name__ == '__main__':

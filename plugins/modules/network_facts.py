@@ -594,6 +594,8 @@ from ansible_collections.crosshost.network.plugins.module_utils._container impor
     describe_namespace,
 )
 from ansible_collections.crosshost.network.plugins.module_utils._kernel import available, probe
+from ansible_collections.crosshost.network.plugins.module_utils._links import link_data, link_kind
+from ansible_collections.crosshost.network.plugins.module_utils._routes import route_gateway, with_prefixlen
 
 FACTS_KEY = 'crosshost_network_facts'
 SUBSETS = ('interfaces', 'bridges', 'routes', 'neighbours', 'fdb')
@@ -688,9 +690,8 @@ def address_facts(addr_info):
 
 
 def _kind(link):
-    info = link.get('linkinfo') or {}
-    if info.get('info_kind'):
-        return info['info_kind']
+    if link_kind(link):
+        return link_kind(link)
     return 'loopback' if link.get('link_type') == 'loopback' else 'device'
 
 
@@ -702,7 +703,7 @@ def interface_facts(links):
         if not name:
             continue
         info = link.get('linkinfo') or {}
-        data = info.get('info_data') or {}
+        data = link_data(link)
         flags = list(link.get('flags') or [])
         lower = link.get('link')
         if not lower and isinstance(data.get('link'), str):
@@ -733,10 +734,9 @@ def bridge_facts(links):
     """Bridges by name with their ports and STP settings (what ``brctl show`` tells)."""
     bridges = {}
     for link in links:
-        info = link.get('linkinfo') or {}
-        if info.get('info_kind') != 'bridge':
+        if link_kind(link) != 'bridge':
             continue
-        data = info.get('info_data') or {}
+        data = link_data(link)
         bridge = dict(
             ports=[],
             port_states={},
@@ -760,26 +760,20 @@ def bridge_facts(links):
     return bridges
 
 
-def _gateway(entry):
-    # A gateway of the other family (RFC 5549, "via inet6 ...") comes as via.host.
-    return entry.get('gateway') or (entry.get('via') or {}).get('host')
-
-
 def route_facts(routes, family, table='main'):
     """``ip -json -4|-6 route show table T`` -> list of route dicts (family inet or inet6)."""
-    host_len = '/128' if family == 'inet6' else '/32'
     result = []
     for entry in routes:
         dst = entry.get('dst') or 'default'
-        if dst != 'default' and '/' not in dst:
-            dst += host_len
+        if dst != 'default':
+            dst = with_prefixlen(dst, 6 if family == 'inet6' else 4)
         # ip omits the proto when it is "boot" (what `ip route add` uses by default).
         protocol = _protocol(entry.get('protocol', 'boot'))
         result.append(dict(
             dst=dst,
             family=family,
             type=entry.get('type', 'unicast'),
-            gateway=_gateway(entry),
+            gateway=route_gateway(entry),
             dev=entry.get('dev'),
             protocol=protocol,
             ours=protocol == PROTO_NAME,
@@ -790,7 +784,7 @@ def route_facts(routes, family, table='main'):
             # ip names the table only for routes outside main (and only with table all).
             table=str(entry.get('table') or ('main' if table == 'all' else table)),
             pref=entry.get('pref'),
-            nexthops=[dict(gateway=_gateway(hop), dev=hop.get('dev'), weight=hop.get('weight'), flags=list(hop.get('flags') or []))
+            nexthops=[dict(gateway=route_gateway(hop), dev=hop.get('dev'), weight=hop.get('weight'), flags=list(hop.get('flags') or []))
                       for hop in entry.get('nexthops') or []],
         ))
     return result

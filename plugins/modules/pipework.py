@@ -326,6 +326,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._iproute import 
     IPRoute,
     Plan,
 )
+from ansible_collections.crosshost.network.plugins.module_utils._addresses import global_addresses
 from ansible_collections.crosshost.network.plugins.module_utils._pipework import (
     LEASE_SCRIPT,
     MARK,
@@ -334,7 +335,6 @@ from ansible_collections.crosshost.network.plugins.module_utils._pipework import
     check_lease_routes,
     compute_plan,
     dhcp_argv,
-    global_addresses,
     host_veth_name,
     l3_plan,
     parse_lease,

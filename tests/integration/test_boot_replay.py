@@ -29,7 +29,7 @@ def render(tmp_path, **extra):
     conf = tmp_path / 'etc' / 'crosshost'
     conf.mkdir(parents=True)
     variables = {
-        'preflight_network': '100.64.0.0/16',
+        'forwarding_network': '100.64.0.0/16',
         'forwarding_config_dir': str(conf),
         'forwarding_restore_command': str(tmp_path / 'crosshost-restore'),
         'forwarding_sysctl_file': str(tmp_path / '60-crosshost.conf'),

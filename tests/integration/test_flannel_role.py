@@ -59,12 +59,17 @@ def run_playbook(tmp_path, plays, extra=(), rc=0):
 
 
 def role_vars(tmp_path, host='node1', **extra):
-    """Vars that point every path of the role into tmp_path, and the plan of PLAN."""
+    """Vars that point every path of the role into tmp_path, and the plan of PLAN (as site.yml passes it)."""
     values = {
-        'preflight_plan': PLAN,
-        'preflight_host': PLAN[host],
-        'preflight_cluster': CLUSTER,
-        'preflight_network': CLUSTER['network'],
+        'flannel_plan': PLAN,
+        'flannel_host': PLAN[host],
+        'flannel_network': CLUSTER['network'],
+        'flannel_subnet_len': CLUSTER['subnet_len'],
+        'flannel_subnet_min': CLUSTER['subnet_min'],
+        'flannel_subnet_max': CLUSTER['subnet_max'],
+        'flannel_purge_devices': ['flannel.1', PLAN[host]['underlay_interface']],
+        'flannel_flanneld_iface': PLAN[host]['underlay_interface'],
+        'flannel_flanneld_public_ip': PLAN[host]['underlay_ip'],
         'ansible_facts': FACTS,
         'flannel_systemd': {'stat': {'exists': False}},
         'flannel_etcd': False,

@@ -69,7 +69,7 @@ def link_local(ns, dev):
     return [a for a in addresses(ns, dev) if a.startswith('fe80:')]
 
 
-def test_present_exclusive_absent(netns, veth):
+def test_present_purge_absent(netns, veth):
     lla = link_local(netns, veth)
     assert len(lla) == 1
     args = dict(netns=netns, dev=veth, addresses=['100.64.1.1/24', '2001:db8:1::1/64', '198.18.0.1/15'])
@@ -83,8 +83,8 @@ def test_present_exclusive_absent(netns, veth):
     result = converge(dict(args, addresses=['2001:db8:1::1/48']), netns)
     assert result['commands'] == ['ip address del 2001:db8:1::1/64 dev xv0', 'ip address add 2001:db8:1::1/48 dev xv0']
 
-    # exclusive: the undeclared ones go, the kernel's link-local address stays.
-    args = dict(netns=netns, dev=veth, addresses=['100.64.1.1/24', '100.64.2.1/24'], exclusive=True)
+    # purge: the undeclared ones go, the kernel's link-local address stays.
+    args = dict(netns=netns, dev=veth, addresses=['100.64.1.1/24', '100.64.2.1/24'], purge=True)
     result = converge(args, netns)
     assert 'ip address del 2001:db8:1::1/48 dev xv0' in result['commands']
     assert 'ip address del 198.18.0.1/15 dev xv0' in result['commands']
@@ -94,9 +94,11 @@ def test_present_exclusive_absent(netns, veth):
     assert result['commands'] == ['ip address del 100.64.2.1/24 dev xv0']
     assert sorted(addresses(netns, veth)) == sorted(['100.64.1.1/24'] + lla)
 
-    # exclusive with nothing declared: everything but the link-local address goes.
-    converge(dict(netns=netns, dev=veth, addresses=[], exclusive=True), netns)
+    # purge with nothing declared: everything but the link-local address goes. Said with
+    # its former name, exclusive: a deprecated alias that still works.
+    result = converge(dict(netns=netns, dev=veth, addresses=[], exclusive=True), netns)
     assert addresses(netns, veth) == lla
+    assert any("'exclusive'" in item['msg'] for item in result.get('deprecations', [])), result
 
     # A declared link-local address can be removed.
     converge(dict(netns=netns, dev=veth, addresses=lla, state='absent'), netns)
@@ -117,7 +119,7 @@ def test_secondary_survives_removal_of_primary(netns, veth):
     (dict(dev='xv0', addresses=['2001:db8::1/64', '2001:db8::1/64']), 'address 2001:db8::1/64 of xv0 is listed twice'),
     (dict(dev='nodev0', addresses=['100.64.1.1/24']), "device 'nodev0' does not exist"),
     (dict(dev='xv0-name-too-long', addresses=['100.64.1.1/24']), "device 'xv0-name-too-long' is not valid"),
-    (dict(dev='xv0', addresses=[], exclusive=True, state='absent'), 'exclusive=true only goes with state=present'),
+    (dict(dev='xv0', addresses=[], purge=True, state='absent'), 'purge=true only goes with state=present'),
 ])
 def test_bad_arguments_change_nothing(netns, veth, args, message):
     sh('ip', '-n', netns, 'address', 'add', '100.64.4.1/24', 'dev', veth)

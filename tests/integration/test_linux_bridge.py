@@ -111,11 +111,11 @@ def test_lifecycle(netns, backend):
     assert bridge_settings(netns, 'br-xh') == (1, 400)
     assert masters(netns, 'p0', 'p1') == ['br-xh', None]
 
-    # Not exclusive: p0 stays when p1 is added.
+    # Not purge: p0 stays when p1 is added.
     converge(dict(args, ports=['p1']), netns)
     assert masters(netns, 'p0', 'p1') == ['br-xh', 'br-xh']
 
-    args.update(ports=['p1'], exclusive=True, stp=False, forward_delay=2.5)
+    args.update(ports=['p1'], purge=True, stp=False, forward_delay=2.5)
     result = converge(args, netns)
     assert result['diff']['before'] == dict(name='br-xh', state='present', ports=['p0', 'p1'], stp=True, forward_delay=4.0)
     assert result['diff']['after'] == dict(name='br-xh', state='present', ports=['p1'], stp=False, forward_delay=2.5)
@@ -141,7 +141,8 @@ def test_backends_give_the_same_result(netns, netns_b):
     steps = [
         dict(name='br-xh', ports=['p0', 'p1'], stp=True, forward_delay=3),
         dict(name='br-xh2', ports=['p2']),
-        dict(name='br-xh', ports=['p1', 'p2'], exclusive=True, forward_delay=7.5),
+        dict(name='br-xh', ports=['p1', 'p2'], purge=True, forward_delay=7.5),
+        # exclusive: purge's former name, a deprecated alias that still works.
         dict(name='br-xh2', ports=[], exclusive=True, stp=True, forward_delay=2),
     ]
     for ns in (netns, netns_b):
@@ -193,7 +194,7 @@ def test_pid_target_uses_ip(netns):
     (dict(name='br-xh', ports=['p0', 'nope0']), "port of bridge br-xh: 'nope0' does not exist"),
     (dict(name='br-xh-too-long-1', ports=['p0']), "bridge name 'br-xh-too-long-1' is not valid: at most 15 characters"),
     (dict(name='br-xh', stp=True, forward_delay=1), 'forward_delay 1.0 of bridge br-xh must be between 2 and 30 seconds while STP is on'),
-    (dict(name='br-xh', exclusive=True), 'exclusive=true needs ports'),
+    (dict(name='br-xh', purge=True), 'purge=true needs ports'),
     (dict(name='p0', ports=['p1']), 'link p0 is a veth, not a bridge'),
 ])
 def test_bad_arguments_change_nothing(netns, backend, args, message):

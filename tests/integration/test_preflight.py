@@ -22,7 +22,8 @@ FIXTURES = os.path.join(HERE, 'preflight')
 PLAYBOOK = os.path.join(FIXTURES, 'playbook.yml')
 ALLOCATIONS = '.crosshost_allocations.yml'
 BAD = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(FIXTURES, 'inventories', 'bad_*.yml')))
-ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network'}
+ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network',
+              'in_run', 'reachable'}
 
 
 def _env():
@@ -149,6 +150,7 @@ def test_good_inventory(tmp_path):
     assert allocations(folder) == {
         'network': '100.64.0.0/16', 'subnet_len': 24,
         'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'},
+        'underlay': {'h1': '198.18.0.11', 'h2': '198.18.0.12', 'h3': '198.18.0.13'},
     }
     assert list(run.results('Keep the allocations beside the inventory').values())[0]['changed'] is True
     assert 'changed' not in [r.get('changed') for r in run.results('Report what preflight set').values()]
@@ -171,12 +173,17 @@ def test_good_inventory(tmp_path):
     assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
     assert allocations(folder)['subnets']['a0'] == '100.64.3.0/24'
 
-    # --limit: the plan covers the play's hosts; the others keep their subnets reserved.
+    # --limit: the plan still covers every host; the others keep their subnets (reserved)
+    # and stay in the plan, outside the run, for the routes to them.
+    kept = allocations(folder)
     run = playbook(folder, '--limit', 'h2')
     assert run.rc == 0, run
-    assert subnets_of(run) == {'h2': '100.64.2.0/24'}
-    assert run.report()['h2']['cluster']['reserved'] == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h3': '100.64.9.0/24'}
-    assert len(allocations(folder)['subnets']) == 4
+    assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
+    report = run.report()['h2']
+    assert [name for name, entry in sorted(report['plan'].items()) if entry['in_run']] == ['h2']
+    assert report['cluster']['outside'] == ['a0', 'h1', 'h3']
+    assert report['cluster']['reserved'] == {'a0': '100.64.3.0/24', 'h1': '100.64.1.0/24', 'h3': '100.64.9.0/24'}
+    assert allocations(folder) == kept
 
     # A host leaves the inventory: it is dropped from the file, the others keep theirs.
     del inventory['all']['hosts']['h1']
@@ -186,6 +193,41 @@ def test_good_inventory(tmp_path):
     assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
     assert allocations(folder)['subnets'] == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
     assert run.report()['h2']['plan']['h2'] == plan['h2']  # same MAC and addresses as before
+
+
+UNREACHABLE = {'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': 9, 'ansible_ssh_timeout': 5}
+
+
+def test_unreachable_host_keeps_its_allocation_and_the_others_go_on(tmp_path):
+    folder = inventory_dir(tmp_path, 'good')
+    assert playbook(folder).rc == 0
+    kept = allocations(folder)
+    inventory = read_inventory(folder)
+    inventory['all']['hosts']['h2'].update(UNREACHABLE)
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 4, run  # ansible-playbook's code for "some host was unreachable"
+    report = run.report()
+    assert sorted(report) == ['h1', 'h3']
+    plan = report['h1']['plan']
+    assert sorted(plan) == ['h1', 'h2', 'h3']
+    assert (plan['h2']['subnet'], plan['h2']['underlay_ip']) == ('100.64.2.0/24', '198.18.0.12')
+    assert (plan['h2']['in_run'], plan['h2']['reachable']) == (False, False)
+    assert 'Failed to connect to the host' in report['h1']['cluster']['not_reached']['h2']
+    assert allocations(folder) == kept
+
+
+def test_unreachable_host_never_planned_is_reported(tmp_path):
+    folder = inventory_dir(tmp_path, 'good')
+    inventory = read_inventory(folder)
+    inventory['all']['hosts']['h2'].update(UNREACHABLE)
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 4, run
+    cluster = run.report()['h1']['cluster']
+    assert sorted(run.report()['h1']['plan']) == ['h1', 'h3']
+    assert cluster['unplanned'] == {'h2': 'no subnet kept for it in the allocations file (never planned)'}
+    assert allocations(folder)['subnets'] == {'h1': '100.64.1.0/24', 'h3': '100.64.9.0/24'}
 
 
 def test_allocations_file_elsewhere(tmp_path):

@@ -16,8 +16,8 @@ import json
 
 import pytest
 
-from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
-from ansible_collections.crosshost.network.plugins.modules import bridge_fdb as m
+from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue, is_unicast_mac
+from ansible_collections.crosshost.network.plugins.module_utils import _fdb as m
 
 FDB = json.loads('''[
  {"mac":"aa:bb:cc:00:00:0a","dst":"198.18.0.20","flags":["self"],"state":""},
@@ -74,10 +74,10 @@ def test_parse_fdb_and_ownership():
 
 
 def test_is_unicast():
-    assert m.is_unicast('aa:bb:cc:00:00:01')
-    assert not m.is_unicast('00:00:00:00:00:00')
-    assert not m.is_unicast('01:00:5e:00:00:01')
-    assert not m.is_unicast('33:33:00:00:00:01')
+    assert is_unicast_mac('aa:bb:cc:00:00:01')
+    assert not is_unicast_mac('00:00:00:00:00:00')
+    assert not is_unicast_mac('01:00:5e:00:00:01')
+    assert not is_unicast_mac('33:33:00:00:00:01')
 
 
 @pytest.mark.parametrize('entries, message', [

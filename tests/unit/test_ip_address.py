@@ -1,4 +1,4 @@
-"""Unit tests for plugins/modules/ip_address.py: argument checks and planning.
+"""Unit tests for plugins/module_utils/_addresses.py (ip_address): argument checks and planning.
 
 ADDRESSES is real ``ip -json address show`` output (iproute2 6.1, lifetimes trimmed) of a
 namespace where v1 (up, carrier) got:
@@ -14,7 +14,7 @@ import json
 import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
-from ansible_collections.crosshost.network.plugins.modules import ip_address
+from ansible_collections.crosshost.network.plugins.module_utils import _addresses
 
 ADDRESSES = json.loads('''
 [
@@ -45,12 +45,12 @@ HAVE = dict((link['ifname'], link) for link in ADDRESSES)
 V1 = ['100.64.0.1/24', '198.18.0.1/15', '100.64.0.2/24', '2001:db8::1/64', 'fe80::cdb:fcff:fea5:272d/64']
 
 
-def want(addresses, dev='v1', state='present', exclusive=False):
-    return ip_address.build_want(dict(dev=dev, addresses=addresses, state=state, exclusive=exclusive))
+def want(addresses, dev='v1', state='present', purge=False):
+    return _addresses.build_want(dict(dev=dev, addresses=addresses, state=state, purge=purge))
 
 
 def plan(addresses, **params):
-    return ip_address.compute_plan(want(addresses, **params), HAVE)
+    return _addresses.compute_plan(want(addresses, **params), HAVE)
 
 
 def commands(result):
@@ -63,7 +63,7 @@ def commands(result):
     (dict(addresses=['2001:db8::1/129']), "address of v1 '2001:db8::1/129' is not a valid address/len"),
     (dict(addresses=['100.64.0.1/24', '100.64.0.1/25']), 'address 100.64.0.1/25 of v1 is listed twice (also as 100.64.0.1/24)'),
     (dict(addresses=[], dev='a-name-of-16-chr'), "device 'a-name-of-16-chr' is not valid"),
-    (dict(addresses=[], state='absent', exclusive=True), 'exclusive=true only goes with state=present'),
+    (dict(addresses=[], state='absent', purge=True), 'purge=true only goes with state=present'),
 ])
 def test_bad_arguments(params, message):
     with pytest.raises(InvalidValue) as error:
@@ -77,8 +77,8 @@ def test_unknown_device():
 
 
 def test_reads_sample():
-    assert [str(entry.iface) for entry in ip_address.have_addresses(HAVE['v1'])] == V1
-    assert [entry.secondary for entry in ip_address.have_addresses(HAVE['v1'])] == [False, False, True, False, False]
+    assert [str(entry.iface) for entry in _addresses.have_addresses(HAVE['v1'])] == V1
+    assert [entry.secondary for entry in _addresses.have_addresses(HAVE['v1'])] == [False, False, True, False, False]
 
 
 def test_present_idempotent():
@@ -107,8 +107,8 @@ def test_other_prefix_length_is_replaced():
     ]
 
 
-def test_exclusive_keeps_link_local_and_declared():
-    result = plan(['100.64.0.2/24'], exclusive=True)
+def test_purge_keeps_link_local_and_declared():
+    result = plan(['100.64.0.2/24'], purge=True)
     # The secondary goes first; deleting the primary drops 100.64.0.2 too, so it is added back.
     assert commands(result) == [
         'ip address del 100.64.0.1/24 dev v1',
@@ -119,8 +119,8 @@ def test_exclusive_keeps_link_local_and_declared():
     assert result['after'] == ['100.64.0.2/24', 'fe80::cdb:fcff:fea5:272d/64']
 
 
-def test_exclusive_empty_removes_all_but_link_local():
-    result = plan([], exclusive=True)
+def test_purge_empty_removes_all_but_link_local():
+    result = plan([], purge=True)
     assert commands(result) == [
         'ip address del 100.64.0.2/24 dev v1',
         'ip address del 100.64.0.1/24 dev v1',
@@ -130,10 +130,10 @@ def test_exclusive_empty_removes_all_but_link_local():
     assert result['after'] == ['fe80::cdb:fcff:fea5:272d/64']
 
 
-def test_exclusive_link_local_declared_or_not():
-    assert not plan(['fe80::646c:6eff:fe2c:8405/64'], dev='v0', exclusive=True)['plan']
-    # v0 has only its link-local address: exclusive with nothing declared keeps it.
-    assert not plan([], dev='v0', exclusive=True)['plan']
+def test_purge_link_local_declared_or_not():
+    assert not plan(['fe80::646c:6eff:fe2c:8405/64'], dev='v0', purge=True)['plan']
+    # v0 has only its link-local address: purge with nothing declared keeps it.
+    assert not plan([], dev='v0', purge=True)['plan']
 
 
 def test_absent():

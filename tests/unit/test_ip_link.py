@@ -1,4 +1,4 @@
-"""Unit tests for plugins/modules/ip_link.py: argument checks and planning.
+"""Unit tests for plugins/module_utils/_link_plan.py and _links.py (ip_link): argument checks and planning.
 
 The link tables are real ``ip -json -details link show`` output (iproute2 6.1), trimmed of
 keys the module does not read, captured in two namespaces set up like this:
@@ -15,7 +15,7 @@ import json
 import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
-from ansible_collections.crosshost.network.plugins.modules import ip_link
+from ansible_collections.crosshost.network.plugins.module_utils import _link_plan, _links
 
 LINKS_A = json.loads('''
 [
@@ -60,11 +60,11 @@ def want(name, **params):
     full = dict(name=name, state='present', kind=None, mtu=None, address=None, master=None, admin_state=None,
                 recreate=False, peer=None, vxlan=None, macvlan=None)
     full.update(params)
-    return ip_link.build_want(full)
+    return _link_plan.build_want(full)
 
 
 def plan(name, links=None, peer_links=None, peer_ref=None, **params):
-    return ip_link.compute_plan(want(name, **params), table(LINKS_A) if links is None else links, peer_links, peer_ref)
+    return _link_plan.compute_plan(want(name, **params), table(LINKS_A) if links is None else links, peer_links, peer_ref)
 
 
 def commands(result):
@@ -124,24 +124,24 @@ def test_absent_ignores_attributes():
 # ---- reading -------------------------------------------------------------------------
 def test_describe_sample():
     links = table(LINKS_A)
-    assert ip_link.describe(links['br0']) == dict(name='br0', state='present', kind='bridge', mtu=1500,
-                                                  address='66:6c:6e:2c:84:05', master='', admin_state='up')
-    assert ip_link.describe(links['v0'])['peer'] == dict(name='v1')
-    assert ip_link.describe(links['v0'])['master'] == 'br0'
-    assert ip_link.describe(links['vx1'])['vxlan'] == VX1
-    assert ip_link.describe(links['vx1'])['admin_state'] == 'down'
-    assert ip_link.describe(links['mv0'])['macvlan'] == dict(parent='v1', mode='bridge')
-    assert ip_link.describe(links['v2'])['peer'] == dict(name='if2', netnsid=0)
-    assert ip_link.describe(links['lo'])['kind'] is None
+    assert _links.describe(links['br0']) == dict(name='br0', state='present', kind='bridge', mtu=1500,
+                                                 address='66:6c:6e:2c:84:05', master='', admin_state='up')
+    assert _links.describe(links['v0'])['peer'] == dict(name='v1')
+    assert _links.describe(links['v0'])['master'] == 'br0'
+    assert _links.describe(links['vx1'])['vxlan'] == VX1
+    assert _links.describe(links['vx1'])['admin_state'] == 'down'
+    assert _links.describe(links['mv0'])['macvlan'] == dict(parent='v1', mode='bridge')
+    assert _links.describe(links['v2'])['peer'] == dict(name='if2', netnsid=0)
+    assert _links.describe(links['lo'])['kind'] is None
 
 
 def test_peer_matching_across_namespaces():
     links, other = table(LINKS_A), table(LINKS_B)
-    assert ip_link.peer_matches(links['v2'], dict(name='eth1', netns='B'), other, 'B')
-    assert not ip_link.peer_matches(links['v2'], dict(name='lo', netns='B'), other, 'B')
-    assert not ip_link.peer_matches(links['v2'], dict(name='eth1'), None, None)
-    assert ip_link.peer_matches(links['v0'], dict(name='v1'), None, None)
-    assert not ip_link.peer_matches(links['v0'], dict(name='eth1', netns='B'), other, 'B')
+    assert _links.peer_matches(links['v2'], dict(name='eth1', netns='B'), other, 'B')
+    assert not _links.peer_matches(links['v2'], dict(name='lo', netns='B'), other, 'B')
+    assert not _links.peer_matches(links['v2'], dict(name='eth1'), None, None)
+    assert _links.peer_matches(links['v0'], dict(name='v1'), None, None)
+    assert not _links.peer_matches(links['v0'], dict(name='eth1', netns='B'), other, 'B')
 
 
 # ---- planning: nothing to do ---------------------------------------------------------
@@ -242,10 +242,10 @@ def test_mtu_checked_against_device_limits():
 def test_diff_views_show_managed_keys_only():
     result = plan('vx1', kind='vxlan', vxlan=dict(id=42, learning=True), admin_state='up')
     wanted = want('vx1', kind='vxlan', vxlan=dict(id=42, learning=True), admin_state='up')
-    assert ip_link.view(result['before'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='down',
-                                                          vxlan=dict(id=42, learning=False))
-    assert ip_link.view(result['after'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='up',
-                                                         vxlan=dict(id=42, learning=True))
+    assert _link_plan.view(result['before'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='down',
+                                                             vxlan=dict(id=42, learning=False))
+    assert _link_plan.view(result['after'], wanted) == dict(name='vx1', state='present', kind='vxlan', admin_state='up',
+                                                            vxlan=dict(id=42, learning=True))
 
 
 # ---- planning: fixed attributes and recreate -----------------------------------------
@@ -304,7 +304,7 @@ def test_absent():
 
 
 def test_same_namespace():
-    assert ip_link.same_namespace(dict(netns='a'), dict(name='x'))
-    assert ip_link.same_namespace(dict(netns='a'), dict(name='x', netns='a'))
-    assert not ip_link.same_namespace(dict(netns='a'), dict(name='x', netns='b'))
-    assert not ip_link.same_namespace(dict(), dict(name='x', pid=1))
+    assert _link_plan.same_namespace(dict(netns='a'), dict(name='x'))
+    assert _link_plan.same_namespace(dict(netns='a'), dict(name='x', netns='a'))
+    assert not _link_plan.same_namespace(dict(netns='a'), dict(name='x', netns='b'))
+    assert not _link_plan.same_namespace(dict(), dict(name='x', pid=1))

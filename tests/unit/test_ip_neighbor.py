@@ -17,7 +17,7 @@ import json
 import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
-from ansible_collections.crosshost.network.plugins.modules import ip_neighbor as m
+from ansible_collections.crosshost.network.plugins.module_utils import _neighbours as m
 
 NEIGH = json.loads('''[
  {"dst":"100.64.1.0","lladdr":"aa:bb:cc:00:00:01","state":["PERMANENT"],"protocol":"crosshost"},

@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
 from ansible_collections.crosshost.network.plugins.module_utils._reconcile import link_index
-from ansible_collections.crosshost.network.plugins.modules import ip_route as m
+from ansible_collections.crosshost.network.plugins.module_utils import _routes as m
 
 ROUTES4 = json.loads('''[
  {"dst":"100.64.4.0/24","gateway":"198.18.0.2","dev":"xh0","table":"100","protocol":"147","flags":[]},

@@ -1,4 +1,4 @@
-"""Unit tests for plugins/modules/linux_bridge.py: argument checks and planning, both backends.
+"""Unit tests for plugins/module_utils/_bridge_plan.py (linux_bridge): argument checks and planning, both backends.
 
 LINKS is real ``ip -json -details link show`` output (iproute2 6.1), trimmed of keys the
 module does not read, of a namespace set up like this:
@@ -16,7 +16,7 @@ import json
 import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import InvalidValue
-from ansible_collections.crosshost.network.plugins.modules import linux_bridge
+from ansible_collections.crosshost.network.plugins.module_utils import _bridge_plan, _links
 
 LINKS = json.loads('''
 [
@@ -57,13 +57,13 @@ def with_second_bridge():
 
 
 def want(name='br0', **params):
-    full = dict(name=name, state='present', ports=None, exclusive=False, stp=None, forward_delay=None)
+    full = dict(name=name, state='present', ports=None, purge=False, stp=None, forward_delay=None)
     full.update(params)
-    return linux_bridge.build_want(full)
+    return _bridge_plan.build_want(full)
 
 
 def plan(backend, name='br0', links=None, **params):
-    return linux_bridge.compute_plan(want(name, **params), links or table(), backend)
+    return _bridge_plan.compute_plan(want(name, **params), links or table(), backend)
 
 
 def commands(result):
@@ -75,7 +75,7 @@ def commands(result):
     (dict(ports=['v0', 'v0']), 'port v0 of bridge br0 is listed twice'),
     (dict(ports=['br0']), 'bridge br0 cannot be a port of itself'),
     (dict(ports=['bad/port']), "port of bridge br0 'bad/port' is not valid"),
-    (dict(exclusive=True), 'exclusive=true needs ports'),
+    (dict(purge=True), 'purge=true needs ports'),
     (dict(forward_delay=-1.0), 'forward_delay -1.0 of bridge br0 is negative'),
     (dict(forward_delay=1.0, stp=True), 'forward_delay 1.0 of bridge br0 must be between 2 and 30 seconds while STP is on'),
     (dict(forward_delay=31.0, stp=True), 'forward_delay 31.0 of bridge br0 must be between 2 and 30'),
@@ -87,14 +87,14 @@ def test_bad_arguments(params, message):
 
 
 def test_reads_sample():
-    assert linux_bridge.bridge_state(table(), 'br0') == dict(name='br0', state='present', ports=['v0'], stp=True, forward_delay=4.0)
-    assert linux_bridge.bridge_state(table(), 'br9') == dict(name='br9', state='absent')
+    assert _links.bridge_state(table(), 'br0') == dict(name='br0', state='present', ports=['v0'], stp=True, forward_delay=4.0)
+    assert _links.bridge_state(table(), 'br9') == dict(name='br9', state='absent')
 
 
 @pytest.mark.parametrize('backend', ['brctl', 'ip'])
 @pytest.mark.parametrize('params', [
     dict(ports=['v0'], stp=True, forward_delay=4.0),
-    dict(ports=['v0'], exclusive=True),
+    dict(ports=['v0'], purge=True),
     dict(ports=[]),
     dict(forward_delay=4.01),   # within the kernel's rounding
     dict(name='br9', state='absent'),
@@ -159,16 +159,16 @@ def test_delay_checked_against_current_stp():
         'ip link set dev br1 type bridge forward_delay 50']
 
 
-def test_ports_move_and_exclusive():
+def test_ports_move_and_purge():
     links = with_second_bridge()
-    result = plan('brctl', links=links, ports=['v2'], exclusive=True)
+    result = plan('brctl', links=links, ports=['v2'], purge=True)
     assert commands(result) == ['brctl delif br0 v0', 'brctl delif br1 v2', 'brctl addif br0 v2']
     assert result['after']['ports'] == ['v2']
-    assert commands(plan('ip', links=links, ports=['v2'], exclusive=True)) == [
+    assert commands(plan('ip', links=links, ports=['v2'], purge=True)) == [
         'ip link set dev v0 nomaster',
         'ip link set dev v2 master br0',
     ]
-    # Not exclusive: v0 stays.
+    # Not purge: v0 stays.
     assert commands(plan('ip', links=links, ports=['v2'])) == ['ip link set dev v2 master br0']
 
 
@@ -196,6 +196,6 @@ def test_absent():
 
 def test_diff_view():
     wanted = want(ports=['v0', 'v1'], stp=False)
-    result = linux_bridge.compute_plan(wanted, table(), 'ip')
-    assert linux_bridge.view(result['before'], wanted) == dict(name='br0', state='present', ports=['v0'], stp=True)
-    assert linux_bridge.view(result['after'], wanted) == dict(name='br0', state='present', ports=['v0', 'v1'], stp=False)
+    result = _bridge_plan.compute_plan(wanted, table(), 'ip')
+    assert _bridge_plan.view(result['before'], wanted) == dict(name='br0', state='present', ports=['v0'], stp=True)
+    assert _bridge_plan.view(result['after'], wanted) == dict(name='br0', state='present', ports=['v0', 'v1'], stp=False)

@@ -400,7 +400,9 @@ def test_parse_route_entries():
         {'dst': '2001:db8::5', 'dev': 'eth1', 'protocol': '147', 'metric': 1024, 'flags': []},
         {'type': 'unreachable', 'dst': '2001:db8:9::/64', 'metric': 1024, 'flags': []},
     ], 6)
+    # ip_route's parser (one per object kind), unicast routes only.
+    common = dict(onlink=False, table=254, src=None, mtu=None, type='unicast', scope='global')
     assert got == [
-        dict(dst='::/0', via='fe80::1', dev='eth1', metric=1024, protocol='ra', family=6, multipath=False),
-        dict(dst='2001:db8::5/128', via=None, dev='eth1', metric=1024, protocol='147', family=6, multipath=False),
+        dict(common, dst='::/0', via='fe80::1', dev='eth1', metric=1024, protocol='ra', family=6, multipath=False),
+        dict(common, dst='2001:db8::5/128', via=None, dev='eth1', metric=1024, protocol='147', family=6, multipath=False),
     ]

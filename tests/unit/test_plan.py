@@ -6,10 +6,11 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.crosshost.network.plugins.filter.plan import FilterModule, cluster_plan, host_interfaces
+from ansible_collections.crosshost.network.plugins.filter.plan import FilterModule, cluster_plan, host_interfaces, not_reached
 
 NET = '100.64.0.0/16'
-ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network'}
+ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network',
+              'in_run', 'reachable'}
 
 
 def host(underlay_ip=None, network=NET, **kwargs):
@@ -38,7 +39,7 @@ def error_of(*args, **kwargs):
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {'cluster_plan', 'host_interfaces'}
+    assert set(FilterModule().filters()) == {'cluster_plan', 'host_interfaces', 'not_reached'}
 
 
 def test_plan_three_hosts():
@@ -55,6 +56,8 @@ def test_plan_three_hosts():
         'underlay_mtu': 1500,
         'vtep_mac': plan['h2']['vtep_mac'],
         'network': NET,
+        'in_run': True,
+        'reachable': True,
     }
     for entry in plan.values():
         assert set(entry) == ENTRY_KEYS
@@ -68,6 +71,7 @@ def test_plan_three_hosts():
     assert result['allocations'] == {
         'network': NET, 'subnet_len': 24,
         'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.3.0/24'},
+        'underlay': {'h1': '198.18.0.11', 'h2': '198.18.0.12', 'h3': '198.18.0.13'},
     }
 
 
@@ -309,6 +313,7 @@ def test_no_allocations(allocations):
     (['h1'], ['expected a YAML mapping']),
     ('junk', ['expected a YAML mapping']),
     ({'subnets': ['h1', '100.64.1.0/24']}, ['"subnets" must map host -> subnet']),
+    ({'subnets': {}, 'underlay': ['198.18.0.11']}, ['"underlay" must map host -> underlay address']),
 ])
 def test_bad_allocations(allocations, words):
     msg = error_of(three(), allocations, source='/inv/crosshost_allocations.yml')
@@ -319,3 +324,91 @@ def test_bad_allocations(allocations, words):
 def test_bad_hosts_argument():
     assert 'at least one host' in error_of({})
     assert 'at least one host' in error_of(['h1'])
+
+
+# --- hosts of the cluster outside the run (--limit, unreachable) -------------------------------
+
+PEER_KEYS = ('subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'vtep_mac', 'network')
+
+
+def test_host_outside_the_run_keeps_its_allocation_and_stays_in_the_plan():
+    full = cluster_plan(three(), None, ['h1', 'h2', 'h3'])
+    hosts = three()
+    del hosts['h2']
+    result = cluster_plan(hosts, full['allocations'], ['h1', 'h2', 'h3'], outside={'h2': {'underlay_ip': None, 'reachable': False}})
+    assert sorted(result['plan']) == ['h1', 'h2', 'h3']
+    h2 = result['plan']['h2']
+    assert dict((k, h2[k]) for k in PEER_KEYS) == dict((k, full['plan']['h2'][k]) for k in PEER_KEYS)
+    assert (h2['in_run'], h2['reachable'], h2['underlay_interface'], h2['underlay_mtu']) == (False, False, None, None)
+    assert result['plan']['h1'] == full['plan']['h1']
+    assert result['hosts'] == ['h1', 'h3']
+    assert result['outside'] == ['h2']
+    assert result['unplanned'] == {}
+    assert result['reserved'] == {'h2': '100.64.2.0/24'}
+    assert result['allocations'] == full['allocations']
+
+
+def test_outside_host_underlay_from_the_inventory_first():
+    kept = {'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24'}, 'underlay': {'h2': '198.18.0.12'}}
+    hosts = {'h1': host('198.18.0.11')}
+    result = cluster_plan(hosts, kept, outside={'h2': {'underlay_ip': '198.18.0.22', 'reachable': True}})
+    assert result['plan']['h2']['underlay_ip'] == '198.18.0.22'
+    assert result['plan']['h2']['reachable'] is True
+    assert result['allocations']['underlay'] == {'h1': '198.18.0.11', 'h2': '198.18.0.22'}
+
+
+def test_allocations_file_without_underlay_still_loads():
+    kept = {'network': NET, 'subnet_len': 24, 'subnets': {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24'}}
+    result = cluster_plan({'h1': host('198.18.0.11')}, kept, outside={'h2': {'underlay_ip': None, 'reachable': False}})
+    # Its subnet stays reserved, but without an address nobody can route to it: reported, not guessed.
+    assert sorted(result['plan']) == ['h1']
+    assert result['unplanned'] == {'h2': 'no underlay address known: set crosshost_underlay_ip for it'}
+    assert result['allocations']['subnets'] == kept['subnets']
+    assert result['allocations']['underlay'] == {'h1': '198.18.0.11'}
+
+
+def test_outside_host_never_planned_is_reported_not_invented():
+    result = cluster_plan({'h1': host('198.18.0.11')}, None, outside={'h2': {'underlay_ip': '198.18.0.12', 'reachable': False}})
+    assert sorted(result['plan']) == ['h1']
+    assert result['unplanned'] == {'h2': 'no subnet kept for it in the allocations file (never planned)'}
+    assert result['allocations']['subnets'] == {'h1': '100.64.1.0/24'}
+
+
+def test_outside_host_bad_values_are_refused():
+    kept = {'subnets': {'h2': '100.64.2.0/24'}, 'underlay': {'h2': '198.18.0.11'}}
+    msg = error_of({'h1': host('198.18.0.11')}, kept, outside={'h2': {'underlay_ip': None, 'reachable': False}})
+    assert 'hosts h1 and h2 have the same underlay address 198.18.0.11' in msg
+    msg = error_of({'h1': host('198.18.0.11')}, kept, outside={'h2': {'underlay_ip': 'nope', 'reachable': True}})
+    assert "host h2: crosshost_underlay_ip 'nope' is not a valid IPv4 address" in msg
+    assert 'outside must map host' in error_of({'h1': host('198.18.0.11')}, None, outside=['h2'])
+
+
+def test_outside_host_kept_subnet_is_not_given_to_another():
+    kept = {'subnets': {'h2': '100.64.1.0/24'}, 'underlay': {'h2': '198.18.0.12'}}
+    result = cluster_plan({'h1': host('198.18.0.11')}, kept, outside={'h2': {'underlay_ip': None, 'reachable': True}})
+    assert result['plan']['h1']['subnet'] == '100.64.2.0/24'
+    assert result['plan']['h2']['subnet'] == '100.64.1.0/24'
+    msg = error_of({'h1': host('198.18.0.11', subnet='100.64.1.0/24')}, kept, outside={'h2': {'underlay_ip': None, 'reachable': True}})
+    assert 'host h1: crosshost_subnet 100.64.1.0/24 is already taken by host h2' in msg
+
+
+# --- not_reached -------------------------------------------------------------------------------
+
+def test_not_reached_tells_unreachable_from_failed():
+    paused = {'failed': True, 'module_stdout': '', 'rc': 1, 'msg': 'Module result deserialization failed: No start of json char found',
+              'module_stderr': 'Error response from daemon: Container lab-node2 is paused, unpause the container before exec\n'}
+    hosts = {
+        'ssh': {'probe_facts': {'unreachable': True, 'msg': 'Failed to connect to the host via ssh'}},
+        'later': {'probe_facts': {'skipped': True}, 'probe_routes': {'unreachable': True, 'msg': ''}},
+        'paused': {'probe_facts': paused},
+        'failed': {'probe_facts': {'failed': True, 'msg': 'bad value'}},
+        'no_python': {'probe_facts': dict(paused, module_stderr='/bin/sh: 1: /usr/bin/python3: not found', rc=127)},
+        'bad_variable': {'probe_facts': {'changed': False}},
+    }
+    assert not_reached(hosts, ['probe_facts', 'probe_routes']) == {
+        'ssh': 'Failed to connect to the host via ssh',
+        'later': 'unreachable',
+        'paused': 'the connection could not run anything there: Error response from daemon: '
+                  'Container lab-node2 is paused, unpause the container before exec',
+    }
+    assert not_reached({}, ['probe_facts']) == {}

@@ -124,3 +124,26 @@ def test_hosts_joining_and_leaving_never_move_a_kept_subnet(cluster, changes):
                 assert current[host] == subnet, (host, previous, current)
         previous = dict((h, s) for h, s in current.items())
         allocations = result['allocations']
+
+
+@SETTINGS
+@given(clusters(), st.data())
+def test_plan_is_the_same_whatever_hosts_are_in_the_run(cluster, data):
+    """Given the kept allocations, a run of any subset plans every host of the cluster as a full run does."""
+    hosts, allocations, inventory = cluster
+    full, error = plan_or_error(hosts, allocations, inventory)
+    if error is not None:
+        return
+    run = data.draw(st.lists(st.sampled_from(sorted(hosts)), min_size=1, unique=True))
+    reachable = data.draw(st.booleans())
+    outside = dict((name, dict(underlay_ip=None, reachable=reachable)) for name in hosts if name not in run)
+    result = cluster_plan(dict((name, hosts[name]) for name in run), allocations=full['allocations'], inventory_hosts=inventory,
+                          outside=outside)
+    peer = ('subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'vtep_mac', 'network')
+    assert sorted(result['plan']) == sorted(full['plan'])
+    for name, entry in result['plan'].items():
+        assert dict((k, entry[k]) for k in peer) == dict((k, full['plan'][name][k]) for k in peer), name
+        assert entry['in_run'] is (name in run)
+        assert entry['reachable'] is (name in run or reachable)
+    assert result['allocations'] == full['allocations']
+    assert result['unplanned'] == {}

@@ -1,4 +1,5 @@
-"""Every role has a README with a runnable example and an up-to-date Variables table.
+"""Every role has a README with a runnable example and an up-to-date Variables table,
+and defaults/main.yml generated from its argument spec (literal defaults only).
 
 The examples are syntax-checked together (one ansible-playbook run importing them all);
 the preflight example runs for real on localhost (it only reads the machine's network
@@ -41,6 +42,34 @@ def test_readme_variables_match_the_argument_spec(role):
     readme = (ROOT / 'roles' / role / 'README.md').read_text()
     assert role_variables.render(ROOT / 'roles' / role) == readme, (
         'roles/%s/README.md: Variables table out of date, run .venv/bin/python tests/tools/role_variables.py' % role)
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_defaults_are_generated_from_the_argument_spec(role):
+    defaults = (ROOT / 'roles' / role / 'defaults' / 'main.yml').read_text()
+    assert role_variables.defaults(ROOT / 'roles' / role) == defaults, (
+        'roles/%s/defaults/main.yml out of date, run .venv/bin/python tests/tools/role_variables.py' % role)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_spec_defaults_are_literal(role):
+    """A default that templates other variables breaks the role used alone (and the docs lint)."""
+    options = role_variables.yaml.safe_load((ROOT / 'roles' / role / 'meta' / 'argument_specs.yml').read_text())[
+        'argument_specs']['main'].get('options') or {}
+    templated = sorted(name for name, option in options.items()
+                       if any('{{' in text or '{%' in text for text in _strings(option.get('default'))))
+    assert not templated, 'roles/%s/meta/argument_specs.yml: templated defaults %s' % (role, templated)
 
 
 def test_examples_pass_syntax_check(tmp_path):
