@@ -75,76 +75,17 @@ how:
   sample: {vxlan: loaded, macvlan: missing}
 '''
 
-import gzip
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-
-def _read(path, opener=open):
-    try:
-        with opener(path, 'rt') as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ''
-
-
-def kernel_config(text):
-    """``CONFIG_X=y|m`` lines -> ``{'CONFIG_X': 'y'}``."""
-    result = {}
-    for line in text.splitlines():
-        key, sep, value = line.strip().partition('=')
-        if sep and key.startswith('CONFIG_'):
-            result[key] = value
-    return result
-
-
-def module_names(text):
-    """Module names in modules.builtin / modules.dep (``kernel/drivers/net/vxlan/vxlan.ko:``)."""
-    names = set()
-    for line in text.splitlines():
-        path = line.split(':', 1)[0].strip()
-        if path:
-            names.add(os.path.basename(path).split('.ko')[0].replace('-', '_'))
-    return names
-
-
-def probe(features, root='/'):
-    """``{feature: 'loaded'|'builtin'|'module'|'missing'}``; ``root`` only for tests."""
-    def path(*parts):
-        return os.path.join(root, *parts)
-
-    release = os.uname()[2]
-    loaded = set(line.split(' ', 1)[0] for line in _read(path('proc/modules')).splitlines())
-    modules_dir = path('lib', 'modules', release)
-    builtin = module_names(_read(os.path.join(modules_dir, 'modules.builtin')))
-    installed = module_names(_read(os.path.join(modules_dir, 'modules.dep')))
-    config = kernel_config(_read(path('proc/config.gz'), gzip.open) or _read(path('boot', 'config-' + release)))
-    result = {}
-    for feature in features:
-        name = feature.replace('-', '_')
-        option = config.get('CONFIG_' + name.upper())
-        if name in loaded or os.path.isdir(path('sys', 'module', name)):
-            result[feature] = 'loaded'
-        elif name in builtin or option == 'y':
-            result[feature] = 'builtin'
-        elif name in installed or option == 'm':
-            result[feature] = 'module'
-        elif config or builtin or installed:
-            result[feature] = 'missing'
-        else:
-            # Nothing tells (a container without /lib/modules, a kernel without its
-            # config): do not refuse what may well be there.
-            result[feature] = 'unknown'
-    return result
+from ansible_collections.crosshost.network.plugins.module_utils._kernel import available, probe
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(features=dict(type='list', elements='str', required=True)),
                            supports_check_mode=True)
     how = probe(module.params['features'])
-    available = dict((k, v != 'missing') for k, v in how.items())
-    module.exit_json(changed=False, how=how, available=available, ansible_facts=dict(crosshost_kernel_support=available))
+    features = available(how)
+    module.exit_json(changed=False, how=how, available=features, ansible_facts=dict(crosshost_kernel_support=features))
 
 
 if __name__ == '__main__':

@@ -48,6 +48,25 @@ options:
         a number, or V(all)).
     type: str
     default: main
+  kernel_features:
+    description:
+      - Also tell, as M(crosshost.network.kernel_support) does, whether the running kernel
+        provides these features (kernel modules by name, such as V(vxlan) or V(macvlan)),
+        in RV(kernel_support), also set as C(ansible_facts.crosshost_kernel_support).
+      - The kernel is the host's, whatever the target.
+      - So that one module run reads all a plan needs of a host (the preflight role).
+    type: list
+    elements: str
+    default: []
+  files:
+    description:
+      - Also read these small text files of the host (absolute paths, whatever the
+        target), such as Docker's C(/etc/docker/daemon.json), into RV(files).
+      - A missing file is returned as V(null); a path that cannot be read otherwise
+        (a directory, no permission) fails the module, naming the path.
+    type: list
+    elements: path
+    default: []
 attributes:
   facts:
     description: Returns C(ansible_facts.crosshost_network_facts).
@@ -99,6 +118,18 @@ EXAMPLES = r'''
   crosshost.network.network_facts:
     pid: 4242
     table: all
+
+- name: What a plan needs of a host in one run - every route, kernel support, daemon.json
+  crosshost.network.network_facts:
+    gather_subset: [routes]
+    table: all
+    kernel_features: [vxlan, macvlan]
+    files: [/etc/docker/daemon.json]
+  register: host_probe
+
+- name: Docker's configuration, if there is one
+  ansible.builtin.debug:
+    msg: "{{ host_probe.files['/etc/docker/daemon.json'] | default('{}', true) | from_json }}"
 '''
 
 RETURN = r'''
@@ -129,6 +160,19 @@ ansible_facts:
         bridges: {}
         neighbours: []
         fdb: []
+kernel_support:
+  description:
+    - Feature of O(kernel_features) -> whether the kernel provides it now or on first use
+      (what M(crosshost.network.kernel_support) returns as C(available)).
+    - Also set as C(ansible_facts.crosshost_kernel_support).
+  returned: when O(kernel_features) is not empty
+  type: dict
+  sample: {vxlan: true, macvlan: false}
+files:
+  description: Path of O(files) -> the file's text, or V(null) when there is no such file.
+  returned: when O(files) is not empty
+  type: dict
+  sample: {/etc/docker/daemon.json: '{"bip": "100.64.1.1/24"}'}
 commands:
   description: Always empty; the module plans no change.
   returned: always
@@ -531,6 +575,7 @@ fdb:
       returned: always
 '''
 
+import errno
 import ipaddress
 import re
 
@@ -548,6 +593,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._container impor
     container_info,
     describe_namespace,
 )
+from ansible_collections.crosshost.network.plugins.module_utils._kernel import available, probe
 from ansible_collections.crosshost.network.plugins.module_utils._links import link_data, link_kind
 from ansible_collections.crosshost.network.plugins.module_utils._routes import route_gateway, with_prefixlen
 
@@ -818,11 +864,27 @@ def build_facts(raw, namespace, subsets, table='main'):
     return facts
 
 
+def read_files(paths):
+    """``{path: text or None}`` (None: no such file); raise InvalidValue naming a path that cannot be read."""
+    result = {}
+    for path in paths:
+        try:
+            with open(path, 'rb') as handle:
+                result[path] = handle.read().decode('utf-8', 'replace')
+        except (IOError, OSError) as exc:
+            if exc.errno != errno.ENOENT:
+                raise InvalidValue('files: cannot read %s: %s' % (path, exc.strerror or exc))
+            result[path] = None
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             gather_subset=dict(type='list', elements='str', default=['all']),
             table=dict(type='str', default='main'),
+            kernel_features=dict(type='list', elements='str', default=[]),
+            files=dict(type='list', elements='path', default=[]),
             **TARGET_ARGUMENT_SPEC
         ),
         mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
@@ -846,6 +908,13 @@ def main():
     facts = build_facts(read_state(ipr, subsets, table), namespace, subsets, table)
     result = dict(changed=False, commands=[], ansible_facts={FACTS_KEY: facts})
     result.update(facts)
+    if params['kernel_features']:
+        result['kernel_support'] = result['ansible_facts']['crosshost_kernel_support'] = available(probe(params['kernel_features']))
+    if params['files']:
+        try:
+            result['files'] = read_files(params['files'])
+        except InvalidValue as exc:
+            module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

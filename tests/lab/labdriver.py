@@ -105,8 +105,9 @@ def ssh_vars(name):
 class Lab:
     """The running lab: its inventory folder and a way into its hosts."""
 
-    def __init__(self, inventory_dir, name=LAB_NAME, hosts=LAB_HOSTS, subnet=LAB_SUBNET, connection='ssh'):
+    def __init__(self, inventory_dir, name=LAB_NAME, hosts=LAB_HOSTS, subnet=LAB_SUBNET, connection='ssh', docker=True):
         self.name = name
+        self.docker = docker
         self.subnet = subnet
         self.connection = connection
         self.inventory_dir = inventory_dir
@@ -145,6 +146,8 @@ class Lab:
             host_vars = dict((host, {'ansible_host': self.container(host)}) for host in hosts)
             group_vars = {'ansible_connection': 'community.docker.docker'}
         group_vars.update(ansible_python_interpreter='/usr/bin/python3', ansible_pipelining=True)
+        if not self.docker:
+            group_vars['crosshost_docker'] = False
         inventory = {'cluster': {'hosts': host_vars, 'vars': group_vars}}
         with open(self.inventory, 'w') as handle:
             handle.write('---\n# Written by tests/lab/labdriver.py\n')
@@ -154,14 +157,17 @@ class Lab:
         return run_playbook(playbook, *args, inventory=self.inventory, check=check)
 
 
-def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh'):
-    """Create the lab and its inventory (hosts.yml + group_vars/cluster.yml); return a Lab."""
+def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh', docker=True):
+    """Create the lab and its inventory (hosts.yml + group_vars/cluster.yml); return a Lab.
+
+    docker=False: light hosts without an inner dockerd (crosshost_docker false in the inventory).
+    """
     os.makedirs(os.path.join(inventory_dir, 'group_vars'), exist_ok=True)
     with open(os.path.join(inventory_dir, 'group_vars', 'cluster.yml'), 'w') as handle:
         handle.write(cluster_vars)
     run_playbook('playbooks/lab/create.yml', '-e', 'crosshost_lab_name=%s' % name, '-e', 'crosshost_lab_subnet=%s' % subnet,
-                 '-e', 'crosshost_lab_hosts=%d' % hosts)
-    lab = Lab(inventory_dir, name, hosts, subnet, connection)
+                 '-e', 'crosshost_lab_hosts=%d' % hosts, '-e', 'crosshost_lab_docker=%s' % str(docker).lower())
+    lab = Lab(inventory_dir, name, hosts, subnet, connection, docker)
     lab.write_hosts(lab.hosts)
     return lab
 

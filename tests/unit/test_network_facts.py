@@ -445,3 +445,16 @@ def test_describe_namespace_host_mode_and_hidden_pid1(inodes):
 
 def test_namespace_inode_of_missing_path():
     assert _container.namespace_inode('/nonexistent/ns/net') is None
+
+
+def test_read_files_gives_text_or_none(tmp_path):
+    present = tmp_path / 'daemon.json'
+    present.write_text('{"bip": "100.64.1.1/24"}\n')
+    missing = tmp_path / 'nothing.json'
+    assert nf.read_files([str(present), str(missing)]) == {
+        str(present): '{"bip": "100.64.1.1/24"}\n', str(missing): None}
+
+
+def test_read_files_names_a_path_it_cannot_read(tmp_path):
+    with pytest.raises(InvalidValue, match='files: cannot read %s' % tmp_path):
+        nf.read_files([str(tmp_path)])

@@ -1,0 +1,141 @@
+"""Cost per host of site.yml against `ansible -m setup`, measured side by side in one run.
+
+Creates a fresh lab (playbooks/lab/create.yml, Docker objects ``crosshost-i9speed-*``,
+underlay 198.18.52.0/24, 8 hosts by default, SSH + become as the demo), then runs, in
+this order and on the same hosts:
+
+* ``ansible cluster -m setup -a gather_subset=network``: the yardstick (one module run
+  per host);
+* ``playbooks/site.yml``, first run on the fresh lab (backend static_routes);
+* ``playbooks/site.yml`` again: the no-op rerun (must change nothing).
+
+For each it prints wall seconds, the ratio to setup, and the task runs per host (from
+the recap: ok + skipped + failed + unreachable; Ansible counts a changed task in ok
+too), then the 10 costliest tasks of each site.yml run (ansible.posix.profile_tasks:
+the wall time of a task over all hosts). The lab is destroyed at the end unless --keep.
+
+    /work/bin/labslot crosshost-i9speed .venv/bin/python benchmarks/bench_noop.py [--hosts 8] [--keep]
+
+Times depend on the machine's load: compare the rows of one run.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests', 'lab'))
+
+from labdriver import CLUSTER_VARS, PLAYBOOK_TIMEOUT, ROOT, ansible_env, create_lab, destroy_lab, recap  # noqa: E402
+
+LAB_NAME = 'crosshost-i9speed'
+LAB_SUBNET = '198.18.52.0/24'
+TOP = 10
+# profile_tasks' summary line: "<role> : <task> ---- 3.90s"
+PROFILE_LINE = re.compile(r'^(?P<task>.*\S) -+ (?P<seconds>[0-9.]+)s$')
+
+
+def profiled_env():
+    env = ansible_env()
+    env.update(ANSIBLE_CALLBACKS_ENABLED='ansible.posix.profile_tasks',
+               PROFILE_TASKS_TASK_OUTPUT_LIMIT=str(TOP), PROFILE_TASKS_SORT_ORDER='descending')
+    return env
+
+
+def run(argv):
+    """Run an ansible command on the controller; (seconds, rc, output)."""
+    start = time.monotonic()
+    proc = subprocess.run(argv, cwd=ROOT, env=profiled_env(), capture_output=True, text=True,
+                          timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+    return time.monotonic() - start, proc.returncode, proc.stdout + proc.stderr
+
+
+def setup(lab):
+    argv = [os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', lab.inventory, 'cluster',
+            '-m', 'ansible.builtin.setup', '-a', 'gather_subset=network']
+    seconds, rc, output = run(argv)
+    return dict(step='ansible -m setup (network)', seconds=seconds, rc=rc, output=output, runs=1.0,
+                changed='-', profile=[])
+
+
+def site(lab, label, *args):
+    argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', lab.inventory,
+            os.path.join(ROOT, 'playbooks', 'site.yml')] + list(args)
+    seconds, rc, output = run(argv)
+    counts = recap(output)
+    runs = [c.get('ok', 0) + c.get('skipped', 0) + c.get('failed', 0) + c.get('unreachable', 0) for c in counts.values()]
+    return dict(step=label, seconds=seconds, rc=rc, output=output,
+                runs=sum(runs) / len(runs) if runs else 0.0,
+                changed=sum(c.get('changed', 0) for c in counts.values()),
+                profile=profile(output))
+
+
+def profile(output):
+    """[(seconds, task)] of profile_tasks' summary at the end of OUTPUT, costliest first."""
+    rows = []
+    tail = output.rsplit('=' * 20, 1)[-1]
+    for line in tail.splitlines():
+        match = PROFILE_LINE.match(line.strip())
+        if match:
+            rows.append((float(match.group('seconds')), match.group('task')))
+    return rows
+
+
+def measure(lab):
+    """setup, site.yml first run, site.yml no-op rerun on LAB; the rows; raises on a failed step."""
+    rows = []
+    for step in (lambda: setup(lab), lambda: site(lab, 'site.yml first run'), lambda: site(lab, 'site.yml no-op rerun')):
+        row = step()
+        rows.append(row)
+        if row['rc'] != 0:
+            raise RuntimeError('%s failed (rc=%d):\n%s' % (row['step'], row['rc'], row['output'][-6000:]))
+    if rows[2]['changed']:
+        print('warning: the no-op rerun changed %s tasks' % rows[2]['changed'], file=sys.stderr)
+    return rows
+
+
+def print_rows(rows, hosts):
+    base = rows[0]['seconds']
+    print()
+    print('%d lab hosts (backend static_routes), %s, load average %.1f %.1f %.1f'
+          % ((hosts, time.strftime('%Y-%m-%d %H:%M')) + os.getloadavg()))
+    print()
+    print('| step | wall s | ratio to setup | task runs per host | changed |')
+    print('|---|---:|---:|---:|---:|')
+    for row in rows:
+        print('| %s | %.1f | %.1f | %.1f | %s |' % (row['step'], row['seconds'], row['seconds'] / base, row['runs'], row['changed']))
+    for row in rows[1:]:
+        print()
+        print('%d costliest tasks of the %s (profile_tasks, wall s over all hosts):' % (TOP, row['step']))
+        print()
+        print('| s | task |')
+        print('|---:|---|')
+        for seconds, task in row['profile'][:TOP]:
+            print('| %.2f | %s |' % (seconds, task.replace('|', '\\|')))
+    sys.stdout.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--hosts', type=int, default=8, help='lab hosts (default 8)')
+    parser.add_argument('--keep', action='store_true', help='leave the lab running')
+    args = parser.parse_args()
+    status = 0
+    with tempfile.TemporaryDirectory(prefix='crosshost-bench-noop-') as inventory_dir:
+        try:
+            lab = create_lab(LAB_NAME, LAB_SUBNET, args.hosts, inventory_dir, CLUSTER_VARS)
+            print_rows(measure(lab), args.hosts)
+        except (RuntimeError, AssertionError, subprocess.SubprocessError) as exc:
+            print('bench_noop: %s' % exc, file=sys.stderr)
+            status = 1
+        finally:
+            if not args.keep:
+                destroy_lab(LAB_NAME)
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())
