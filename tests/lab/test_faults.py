@@ -99,8 +99,9 @@ def test_host_rebooting_mid_run_converges_on_the_next_run(lab):
     rebooted = False
     for line in proc.stdout:
         output.append(line)
-        # Reboot node3 once the run is past the plan, in the middle of the changes.
-        if not rebooted and line.startswith('TASK [Container bridge'):
+        # Reboot node3 once the run is past the plan, in the middle of the changes (the
+        # bridge role's first task).
+        if not rebooted and line.startswith('TASK [crosshost.network.bridge :'):
             subprocess.run(['docker', 'restart', '-t', '1', lab.container('node3')], check=True, capture_output=True)
             rebooted = True
     proc.wait(timeout=1200)
