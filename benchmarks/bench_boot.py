@@ -47,8 +47,9 @@ HOSTS = 2
 PROBE = 'crosshost-probe'
 PING_TIMEOUT = 180
 ATTACHED = 'crosshost-bench-att'
-# Per host, from its name: node1 -> .201 (outside Docker's slices: a static address).
-ATTACHED_ADDRESS = "198.18.180.{{ 200 + inventory_hostname[4:] | int }}"
+# Host nodeN's attachment: 198.18.180.(200 + N), a static address (outside Docker's slices).
+ATTACHED_PREFIX, ATTACHED_FIRST = '198.18.180.', 200
+ATTACHED_ADDRESS = ATTACHED_PREFIX + '{{ %d + inventory_hostname[4:] | int }}' % ATTACHED_FIRST
 PIPEWORK_VARS = {
     'pipework_uplink': 'eth0',
     'pipework_docker_bridge': True,
@@ -121,8 +122,7 @@ def reboot_to_ping(lab, units, attached):
     """Reboot node1; the milestones of its boot in seconds after `docker start`."""
     host, peer = lab.hosts[0], lab.hosts[1]
     target = lab.sh(peer, 'docker', 'inspect', '--format', '{{.NetworkSettings.IPAddress}}', PROBE).strip()
-    # node2's attachment, by the same rule as ATTACHED_ADDRESS
-    attached_target = '198.18.180.%d' % (200 + int(peer[4:]))
+    attached_target = ATTACHED_PREFIX + str(ATTACHED_FIRST + int(peer[4:]))
     for container, address in [(PROBE, target)] + ([(ATTACHED, attached_target)] if attached else []):
         if not pings(lab, host, address, container):
             raise RuntimeError('%s: %s cannot ping %s before the reboot' % (host, container, address))
