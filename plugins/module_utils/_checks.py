@@ -196,9 +196,14 @@ def daemon_json_errors(host, daemon_json):
 ETCD_UNAVAILABLE = ('fail', 'use_allocations')
 
 
+def _etcd_failed(answer):
+    # The query is registered with failed_when false: a failed one has no leases.
+    return bool(answer.get('failed')) or 'leases' not in answer
+
+
 def _etcd_unreachable(answer):
     # The etcd client's words when no endpoint answers (module_utils/_etcd.EtcdUnreachable).
-    return bool(answer.get('failed')) and str(answer.get('msg', '')).startswith('etcd unreachable')
+    return _etcd_failed(answer) and str(answer.get('msg', '')).startswith('etcd unreachable')
 
 
 def _etcd_config_errors(host, config, want):
@@ -209,10 +214,17 @@ def _etcd_config_errors(host, config, want):
         ('subnet_len', 'SubnetLen', 'crosshost_subnet_len', want['subnet_len']),
         ('backend_type', 'Backend.Type', want['backend_type_var'], want['backend_type']),
     )
-    return ['host %s: etcd at %s holds %s with %s %s, but %s is %s here: set %s to %s, or delete the key '
-            '(etcdctl del %s) so that this run writes the plan\'s, or use another flannel_etcd_prefix'
-            % (host, ', '.join(want['endpoints']), key, field, config.get(name), var, value, var, config.get(name), key)
-            for name, field, var, value in fields if str(config.get(name)) != str(value)]
+    errors = []
+    for name, field, var, value in fields:
+        if str(config.get(name)) == str(value):
+            continue
+        # crosshost_backend vxlan takes no other type: only flanneld's is a setting.
+        settable = var != 'crosshost_backend'
+        errors.append('host %s: etcd at %s holds %s with %s %s, but %s is %s here: %sdelete the key (etcdctl del %s) '
+                      'so that this run writes the plan\'s, or use another flannel_etcd_prefix'
+                      % (host, ', '.join(want['endpoints']), key, field, config.get(name), var, value,
+                         'set %s to %s, or ' % (var, config.get(name)) if settable else '', key))
+    return errors
 
 
 def etcd_errors(hosts, names, want):
@@ -251,12 +263,12 @@ def etcd_errors(hosts, names, want):
                 errors.append('host %s: etcd does not answer at %s (%s): start etcd or fix flannel_etcd_endpoints and run again, '
                               'or set crosshost_etcd_unavailable=use_allocations to finish this run from the kept allocations '
                               '(the leases are written by the next run with etcd up)' % (name, urls, answer['msg']))
-        elif answer.get('failed'):
+        elif _etcd_failed(answer):
             errors.append('host %s: etcd at %s answered, but reading %s failed: %s: fix it (or the flannel_etcd_* settings) and run again'
                           % (name, urls, want['prefix'], answer.get('msg')))
     # The config is one for all: compared once, from the first host that read it.
-    config = next((hosts[n]['etcd'].get('config') for n in asked if not hosts[n]['etcd'].get('failed')), None)
-    reader = next((n for n in asked if not hosts[n]['etcd'].get('failed')), None)
+    reader = next((n for n in asked if not _etcd_failed(hosts[n]['etcd'])), None)
+    config = hosts[reader]['etcd'].get('config') if reader else None
     if config:
         errors.extend(_etcd_config_errors(reader, config, want))
     if errors:

@@ -181,7 +181,7 @@ def overlay(ip, answer, **kwargs):
 
 def test_etcd_up_with_a_compatible_config_or_none():
     for config in (CONFIG, None):
-        hosts = {'h1': overlay('198.18.0.11', {'config': config}), 'h2': overlay('198.18.0.12', {'config': config})}
+        hosts = {'h1': overlay('198.18.0.11', {'config': config, 'leases': []}), 'h2': overlay('198.18.0.12', {'config': config, 'leases': []})}
         assert cluster_plan(hosts, etcd=ETCD)['etcd'] == {'state': 'up', 'endpoints': ETCD['endpoints']}
     # Not asked (another backend, or no etcd for the overlay).
     assert cluster_plan({'h1': host('198.18.0.11')}, etcd=ETCD)['etcd']['state'] == 'unused'
@@ -199,7 +199,7 @@ def test_etcd_down_is_refused_with_every_other_problem():
 
 def test_etcd_down_the_run_can_go_on_from_the_kept_allocations():
     hosts = {'h1': overlay('198.18.0.11', DOWN, etcd_unavailable='use_allocations'),
-             'h2': overlay('198.18.0.12', {'config': CONFIG}, etcd_unavailable='use_allocations')}
+             'h2': overlay('198.18.0.12', {'config': CONFIG, 'leases': []}, etcd_unavailable='use_allocations')}
     assert cluster_plan(hosts, etcd=ETCD)['etcd']['state'] == 'down'
     # flanneld cannot run without etcd.
     for data in hosts.values():
@@ -214,24 +214,24 @@ def test_etcd_this_run_deploys_need_not_answer_yet():
     hosts = {'h1': overlay('198.18.0.11', DOWN)}
     assert cluster_plan(hosts, etcd=dict(ETCD, deployed=True))['etcd']['state'] == 'deployed'
     # ... but once it answers, its config is checked.
-    hosts['h1']['etcd'] = {'config': dict(CONFIG, subnet_len=26)}
+    hosts['h1']['etcd'] = {'config': dict(CONFIG, subnet_len=26), 'leases': []}
     assert 'SubnetLen 26' in error_of(hosts, etcd=dict(ETCD, deployed=True))
 
 
 def test_etcd_config_each_field_that_differs_is_named():
     config = {'network': '100.65.0.0/16', 'subnet_len': 26, 'backend_type': 'udp'}
-    hosts = {'h1': overlay('198.18.0.11', {'config': config}), 'h2': overlay('198.18.0.12', {'config': config})}
+    hosts = {'h1': overlay('198.18.0.11', {'config': config, 'leases': []}), 'h2': overlay('198.18.0.12', {'config': config, 'leases': []})}
     msg = error_of(hosts, etcd=ETCD)
     assert msg.startswith('3 problems')
     key = 'host h1: etcd at http://198.18.0.11:2379 holds /coreos.com/network/config with '
     assert key + 'Network 100.65.0.0/16, but crosshost_network is 100.64.0.0/16 here: set crosshost_network to 100.65.0.0/16' in msg
     assert key + 'SubnetLen 26, but crosshost_subnet_len is 24 here' in msg
-    assert key + 'Backend.Type udp, but crosshost_backend is vxlan here' in msg
+    assert key + 'Backend.Type udp, but crosshost_backend is vxlan here: delete the key' in msg
     assert 'etcdctl del /coreos.com/network/config' in msg
     # flanneld: the backend type is flannel_flanneld_backend_type's.
     for data in hosts.values():
         data.update(backend='flanneld', overlay={'etcd': True, 'flanneld_binary': True, 'flanneld_backend_type': 'udp'},
-                    etcd={'config': dict(CONFIG, backend_type='host-gw')})
+                    etcd={'config': dict(CONFIG, backend_type='host-gw'), 'leases': []})
     msg = error_of(hosts, etcd=ETCD)
     assert 'Backend.Type host-gw, but flannel_flanneld_backend_type is udp here' in msg
 
