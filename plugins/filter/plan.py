@@ -20,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.crosshost.network.plugins.module_utils._checks import (
     backend_errors,
+    etcd_errors,
     host_state_errors,
     reserved_range_errors,
 )
@@ -224,15 +225,33 @@ def _unique(messages):
     return [m for i, m in enumerate(messages) if m not in messages[:i]]
 
 
-def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file', outside=None):
+def cluster_plan(hosts, allocations=None, inventory_hosts=None, source='allocations file', outside=None, etcd=None):
     """Plan the whole cluster; see cluster_plan.yml for the input and output shapes."""
     try:
-        return _cluster_plan(hosts, allocations, inventory_hosts, source, outside)
+        return _cluster_plan(hosts, allocations, inventory_hosts, source, outside, etcd)
     except SubnetError as exc:
         raise AnsibleFilterError(exc.msg)
 
 
-def _cluster_plan(hosts, allocations, inventory_hosts, source, outside):
+def _etcd_wanted(hosts, names, network, subnet_len, etcd):
+    """What the overlay's etcd must hold for this plan (see _checks.etcd_errors)."""
+    etcd = etcd if isinstance(etcd, Mapping) else {}
+    data = hosts[names[0]]
+    backend = data.get('backend')
+    flanneld = backend == 'flanneld'
+    return dict(
+        endpoints=[str(url) for url in etcd.get('endpoints') or []],
+        prefix=_text(etcd.get('prefix')) or '/coreos.com/network',
+        deployed=bool(etcd.get('deployed')),
+        network=str(network),
+        subnet_len=subnet_len,
+        backend=backend,
+        backend_type=((data.get('overlay') or {}).get('flanneld_backend_type') or 'vxlan') if flanneld else 'vxlan',
+        backend_type_var='flannel_flanneld_backend_type' if flanneld else 'crosshost_backend',
+    )
+
+
+def _cluster_plan(hosts, allocations, inventory_hosts, source, outside, etcd):
     if not isinstance(hosts, Mapping) or not hosts:
         raise SubnetError('cluster_plan needs a mapping host -> inputs with at least one host, got %r' % (hosts,))
     hosts = dict((str(h), v if isinstance(v, Mapping) else {}) for h, v in hosts.items())
@@ -248,6 +267,9 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source, outside):
 
     # From here on every problem of every host is collected, then reported together.
     errors = reserved_range_errors(network, names[0]) + backend_errors(hosts, names)
+    etcd_wanted = _etcd_wanted(hosts, names, network, subnet_len, etcd)
+    problems, etcd_state = etcd_errors(hosts, names, etcd_wanted)
+    errors.extend(problems)
     underlay = {}
     for name in names:
         try:
@@ -341,6 +363,7 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source, outside):
         outside=sorted(outside),
         unplanned=unplanned,
         reserved=kept_reserved,
+        etcd=dict(state=etcd_state, endpoints=etcd_wanted['endpoints']),
         allocations=dict(network=str(network), subnet_len=subnet_len, subnets=all_subnets, underlay=all_underlay),
     )
 

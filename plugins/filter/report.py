@@ -126,8 +126,11 @@ def _connection(src, dst):
     return {'kind': 'link', 'label': 'on link %s' % dev, 'dev': dev, 'gateway': None}
 
 
-def _drift(name, host, hosts):
-    """What differs between this host's live state and its plan (list of sentences)."""
+def _drift(name, host, cluster):
+    """What differs between this host's live state and its plan (list of sentences).
+
+    ``cluster``: host -> plan entry of every planned host, those outside the run too.
+    """
     plan, facts, backend = host['plan'], host['facts'], host['backend']
     problems = []
     if plan.get('bip') and not _has_address(facts, 'cidr', plan['bip']):
@@ -141,12 +144,12 @@ def _drift(name, host, hosts):
             problems.append('the probe container has no IPv4 address')
         elif subnet is not None and _address(probe) not in subnet:
             problems.append('probe address %s is outside the planned subnet %s' % (probe, plan['subnet']))
-    peers = sorted(peer for peer in hosts if peer != name)
+    peers = sorted(peer for peer in cluster if peer != name)
     routes = list(_ipv4_routes(facts))
     if backend == 'static_routes':
         planned = {}
         for peer in peers:
-            peer_plan = hosts[peer]['plan']
+            peer_plan = cluster[peer]
             planned[peer_plan.get('subnet')] = peer_plan.get('underlay_ip')
         for dst, gateway in sorted(planned.items()):
             if not any(r.get('dst') == dst and r.get('gateway') == gateway for r in routes):
@@ -157,7 +160,7 @@ def _drift(name, host, hosts):
     elif backend in ('vxlan', 'flanneld'):
         fdb_dsts = set(entry.get('dst') for entry in facts.get('fdb') or [] if entry.get('dst'))
         for peer in peers:
-            peer_plan = hosts[peer]['plan']
+            peer_plan = cluster[peer]
             route = next((r for r in routes if r.get('dst') == peer_plan.get('subnet')), None)
             if route is None or (_interfaces(facts).get(route.get('dev')) or {}).get('kind') != 'vxlan':
                 problems.append('no route to %s (%s) on a VXLAN device' % (peer_plan.get('subnet'), peer))
@@ -174,10 +177,12 @@ def _check_host(name, host):
             raise AnsibleFilterError('cluster_report: host %s has no %s (a dict), got %r' % (name, key, host.get(key)))
 
 
-def cluster_report(hosts):
+def cluster_report(hosts, plan=None):
     """Per-host inputs (see cluster_report.yml) -> ``{hosts, pairs, drift, ok, summary}``."""
     if not isinstance(hosts, Mapping) or not hosts:
         raise AnsibleFilterError('cluster_report: expected a non-empty dict host -> entry, got %r' % (hosts,))
+    if plan is not None and not isinstance(plan, Mapping):
+        raise AnsibleFilterError('cluster_report: plan must be the whole plan (host -> entry), got %r' % (plan,))
     normal = {}
     for name in sorted(hosts):
         host = hosts[name]
@@ -189,9 +194,12 @@ def cluster_report(hosts):
             'probe': dict(host.get('probe') or {}),
             'results': parse_probe_lines(host.get('probe_lines')),
         }
+    # Hosts of the plan outside this run (--limit): the others keep their routes to them.
+    cluster = dict((str(name), dict(entry)) for name, entry in (plan or {}).items() if isinstance(entry, Mapping))
+    cluster.update((name, host['plan']) for name, host in normal.items())
     report_hosts, pairs, drift = [], [], {}
     for name, host in normal.items():
-        problems = _drift(name, host, normal)
+        problems = _drift(name, host, cluster)
         if problems:
             drift[name] = problems
         report_hosts.append({

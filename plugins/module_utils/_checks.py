@@ -189,3 +189,90 @@ def daemon_json_errors(host, daemon_json):
     except ValueError as exc:
         return ['host %s: docker_daemon_json %s' % (host, exc)]
     return []
+
+
+# ---- the overlay's etcd -------------------------------------------------------------
+
+ETCD_UNAVAILABLE = ('fail', 'use_allocations')
+
+
+def _etcd_failed(answer):
+    # The query is registered with failed_when false: a failed one has no leases.
+    return bool(answer.get('failed')) or 'leases' not in answer
+
+
+def _etcd_unreachable(answer):
+    # The etcd client's words when no endpoint answers (module_utils/_etcd.EtcdUnreachable).
+    return _etcd_failed(answer) and str(answer.get('msg', '')).startswith('etcd unreachable')
+
+
+def _etcd_config_errors(host, config, want):
+    """What of etcd's flannel config (``flannel_lease``'s ``config``) the plan cannot use."""
+    key = '%s/config' % want['prefix']
+    fields = (
+        ('network', 'Network', 'crosshost_network', want['network']),
+        ('subnet_len', 'SubnetLen', 'crosshost_subnet_len', want['subnet_len']),
+        ('backend_type', 'Backend.Type', want['backend_type_var'], want['backend_type']),
+    )
+    errors = []
+    for name, field, var, value in fields:
+        if str(config.get(name)) == str(value):
+            continue
+        # crosshost_backend vxlan takes no other type: only flanneld's is a setting.
+        settable = var != 'crosshost_backend'
+        errors.append('host %s: etcd at %s holds %s with %s %s, but %s is %s here: %sdelete the key (etcdctl del %s) '
+                      'so that this run writes the plan\'s, or use another flannel_etcd_prefix'
+                      % (host, ', '.join(want['endpoints']), key, field, config.get(name), var, value,
+                         'set %s to %s, or ' % (var, config.get(name)) if settable else '', key))
+    return errors
+
+
+def etcd_errors(hosts, names, want):
+    """The overlay's etcd as every host's read-only probe found it, before anything is written.
+
+    :param hosts: host -> plan input; ``etcd`` is the registered ``flannel_lease``
+        query (None: not asked), ``etcd_unavailable`` the host's crosshost_etcd_unavailable.
+    :param want: endpoints, prefix, network, subnet_len, backend_type, backend_type_var,
+        backend and deployed (this run deploys etcd itself: it may not run yet).
+    :returns: ``(errors, state)``; state is ``unused`` (not asked), ``up``, ``deployed``
+        (no answer yet, this run starts it) or ``down`` (no answer, the run finishes
+        from the kept allocations as crosshost_etcd_unavailable asks).
+    """
+    asked = [n for n in names if isinstance(hosts[n].get('etcd'), dict) and not hosts[n]['etcd'].get('skipped')]
+    if not asked:
+        return [], 'unused'
+    if not want['endpoints']:
+        return ['host %s: crosshost_backend %s takes its leases from etcd (flannel_etcd), but no etcd is known: add hosts to the '
+                'inventory group etcd, or set flannel_etcd_endpoints (or flannel_etcd: false)' % (asked[0], want['backend'])], None
+    errors, down = [], []
+    urls = ', '.join(want['endpoints'])
+    for name in asked:
+        answer = hosts[name]['etcd']
+        unavailable = hosts[name].get('etcd_unavailable') or 'fail'
+        if unavailable not in ETCD_UNAVAILABLE:
+            errors.append('host %s: crosshost_etcd_unavailable %r is not valid: use fail or use_allocations' % (name, unavailable))
+        elif _etcd_unreachable(answer):
+            if want['deployed']:
+                continue
+            if want['backend'] == 'flanneld':
+                errors.append('host %s: etcd does not answer at %s (%s), and crosshost_backend flanneld cannot run without it: '
+                              'start etcd or fix flannel_etcd_endpoints, then run again' % (name, urls, answer['msg']))
+            elif unavailable == 'use_allocations':
+                down.append(name)
+            else:
+                errors.append('host %s: etcd does not answer at %s (%s): start etcd or fix flannel_etcd_endpoints and run again, '
+                              'or set crosshost_etcd_unavailable=use_allocations to finish this run from the kept allocations '
+                              '(the leases are written by the next run with etcd up)' % (name, urls, answer['msg']))
+        elif _etcd_failed(answer):
+            errors.append('host %s: etcd at %s answered, but reading %s failed: %s: fix it (or the flannel_etcd_* settings) and run again'
+                          % (name, urls, want['prefix'], answer.get('msg')))
+    # The config is one for all: compared once, from the first host that read it.
+    reader = next((n for n in asked if not _etcd_failed(hosts[n]['etcd'])), None)
+    config = hosts[reader]['etcd'].get('config') if reader else None
+    if config:
+        errors.extend(_etcd_config_errors(reader, config, want))
+    if errors:
+        return errors, None
+    if down:
+        return [], 'down'
+    return [], 'up' if reader else 'deployed'

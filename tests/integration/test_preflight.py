@@ -258,3 +258,94 @@ def test_bad_inventory(tmp_path, name):
     assert run.report() == {}
     assert not run.results('Keep the allocations beside the inventory')
     assert not (folder / ALLOCATIONS).exists()
+
+
+# ---- the overlay's etcd, asked read only in the plan ----------------------------------
+# Fake facts (as bad_host_states.yml): only the etcd answers are real here.
+FACTS = {
+    'default_ipv4': {'address': '198.18.0.11', 'interface': 'eth0', 'mtu': 1500},
+    'interfaces': ['eth0'],
+    'eth0': {'device': 'eth0', 'mtu': 1500, 'active': True, 'ipv4': {'address': '198.18.0.11', 'prefix': '24'}},
+    'crosshost_network_facts': {'routes': []},
+    'crosshost_kernel_support': {'vxlan': True, 'macvlan': True},
+}
+
+
+def overlay_inventory(folder, endpoints=None, **variables):
+    """Two vxlan hosts (h1, h2) taking their leases from etcd at ``endpoints``."""
+    data = {'all': {
+        'hosts': {'h1': {'crosshost_underlay_ip': '198.18.0.11'}, 'h2': {'crosshost_underlay_ip': '198.18.0.12'}},
+        'vars': dict(ansible_connection='local', crosshost_network='100.64.0.0/16', crosshost_backend='vxlan',
+                     flannel_etcd=True, flannel_etcd_timeout=2, xh_fake_facts=FACTS, **variables)}}
+    if endpoints is not None:
+        data['all']['vars']['flannel_etcd_endpoints'] = endpoints
+    write_inventory(folder, data)
+    return data
+
+
+def one_failure(run):
+    assert run.rc != 0, run
+    failures = [m for m in run.failures() if 'crosshost.network.cluster_plan' in m]
+    assert len(failures) == 1, run
+    assert run.report() == {} and not run.results('Keep the allocations beside the inventory'), run
+    return failures[0]
+
+
+def test_etcd_down_is_refused_in_the_plan_and_the_run_can_go_on_from_the_kept_allocations(tmp_path):
+    from etcd_server import free_port
+    folder = tmp_path / 'inventory'
+    folder.mkdir()
+    dead = 'http://127.0.0.1:%d' % free_port()
+    inventory = overlay_inventory(folder, [dead])
+    inventory['all']['hosts']['h2']['crosshost_subnet'] = '100.64.2.7/24'  # another problem, in the same failure
+    write_inventory(folder, inventory)
+    msg = one_failure(playbook(folder))
+    assert '3 problems, nothing was changed on any host' in msg, msg
+    for name in ('h1', 'h2'):
+        assert 'host %s: etcd does not answer at %s (etcd unreachable at %s' % (name, dead, dead) in msg
+    assert 'set crosshost_etcd_unavailable=use_allocations' in msg and '100.64.2.7/24' in msg
+    assert not (folder / ALLOCATIONS).exists()
+
+    # Asked for: the plan passes and says etcd is down (site.yml then runs the overlay from it).
+    inventory = overlay_inventory(folder, [dead], crosshost_etcd_unavailable='use_allocations')
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert run.report()['h1']['cluster']['etcd'] == {'state': 'down', 'endpoints': [dead]}
+    assert allocations(folder)['subnets'] == {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24'}
+    # (flanneld, which cannot run without etcd, is refused: tests/unit/test_checks.py)
+
+
+def test_etcd_that_this_run_deploys_need_not_answer_yet(tmp_path):
+    from etcd_server import free_port
+    folder = tmp_path / 'inventory'
+    folder.mkdir()
+    inventory = overlay_inventory(folder)
+    port = free_port()
+    inventory['etcd'] = {'hosts': {'h1': {'etcd_listen_address': '127.0.0.1', 'etcd_client_port': port}}}
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert run.report()['h2']['cluster']['etcd'] == {'state': 'deployed', 'endpoints': ['http://127.0.0.1:%d' % port]}
+    # Its member left out of the run: nothing deploys it, it must answer.
+    msg = one_failure(playbook(folder, '--limit', 'h2'))
+    assert 'failed: host h2: etcd does not answer at http://127.0.0.1:%d' % port in msg, msg
+
+
+def test_etcd_config_must_fit_the_plan(tmp_path):
+    from etcd_server import EtcdServer
+    folder = tmp_path / 'inventory'
+    folder.mkdir()
+    with EtcdServer() as etcd:
+        overlay_inventory(folder, [etcd.endpoint])
+        # (no config yet, which this run would write: tests/unit/test_checks.py)
+        etcd.etcdctl('put', '/coreos.com/network/config', '{"Network": "100.64.0.0/16", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}')
+        run = playbook(folder)
+        assert run.rc == 0, run
+        assert run.report()['h1']['cluster']['etcd'] == {'state': 'up', 'endpoints': [etcd.endpoint]}
+        etcd.etcdctl('put', '/coreos.com/network/config', '{"Network": "100.80.0.0/12", "SubnetLen": 26, "Backend": {"Type": "udp"}}')
+        msg = one_failure(playbook(folder))
+    assert '3 problems, nothing was changed on any host' in msg, msg
+    key = 'host h1: etcd at %s holds /coreos.com/network/config with ' % etcd.endpoint
+    assert key + 'Network 100.80.0.0/12, but crosshost_network is 100.64.0.0/16 here' in msg
+    assert key + 'SubnetLen 26, but crosshost_subnet_len is 24 here' in msg
+    assert key + 'Backend.Type udp, but crosshost_backend is vxlan here' in msg

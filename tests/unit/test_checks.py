@@ -167,3 +167,78 @@ def test_daemon_json_filter():
     assert daemon_json('') == {}
     with pytest.raises(AnsibleFilterError, match=r'^docker: /etc/docker/daemon.json line 1 column 10: '):
         daemon_json('{"mtu": 1')
+
+
+# ---- the overlay's etcd, as the preflight's read-only query found it -----------------
+ETCD = {'endpoints': ['http://198.18.0.11:2379'], 'prefix': '/coreos.com/network', 'deployed': False}
+DOWN = {'failed': True, 'msg': 'etcd unreachable at http://198.18.0.11:2379: connection refused'}
+CONFIG = {'network': NET, 'subnet_len': 24, 'backend_type': 'vxlan'}
+
+
+def overlay(ip, answer, **kwargs):
+    return host(ip, backend='vxlan', etcd=answer, **kwargs)
+
+
+def test_etcd_up_with_a_compatible_config_or_none():
+    for config in (CONFIG, None):
+        hosts = {'h1': overlay('198.18.0.11', {'config': config, 'leases': []}), 'h2': overlay('198.18.0.12', {'config': config, 'leases': []})}
+        assert cluster_plan(hosts, etcd=ETCD)['etcd'] == {'state': 'up', 'endpoints': ETCD['endpoints']}
+    # Not asked (another backend, or no etcd for the overlay).
+    assert cluster_plan({'h1': host('198.18.0.11')}, etcd=ETCD)['etcd']['state'] == 'unused'
+
+
+def test_etcd_down_is_refused_with_every_other_problem():
+    hosts = {'h1': overlay('198.18.0.11', DOWN), 'h2': overlay('198.18.0.12', DOWN, subnet='100.64.1.7/24')}
+    msg = error_of(hosts, etcd=ETCD)
+    assert 'problems, nothing was changed on any host' in msg
+    assert 'host h1: etcd does not answer at http://198.18.0.11:2379 (etcd unreachable at' in msg
+    assert 'host h2: etcd does not answer' in msg
+    assert 'crosshost_etcd_unavailable=use_allocations' in msg
+    assert '100.64.1.7/24' in msg
+
+
+def test_etcd_down_the_run_can_go_on_from_the_kept_allocations():
+    hosts = {'h1': overlay('198.18.0.11', DOWN, etcd_unavailable='use_allocations'),
+             'h2': overlay('198.18.0.12', {'config': CONFIG, 'leases': []}, etcd_unavailable='use_allocations')}
+    assert cluster_plan(hosts, etcd=ETCD)['etcd']['state'] == 'down'
+    # flanneld cannot run without etcd.
+    for data in hosts.values():
+        data['backend'] = 'flanneld'
+        data['overlay'] = {'etcd': True, 'flanneld_binary': True}
+    assert 'crosshost_backend flanneld cannot run without it' in error_of(hosts, etcd=ETCD)
+    hosts['h1']['etcd_unavailable'] = 'carry_on'
+    assert "host h1: crosshost_etcd_unavailable 'carry_on' is not valid" in error_of(hosts, etcd=ETCD)
+
+
+def test_etcd_this_run_deploys_need_not_answer_yet():
+    hosts = {'h1': overlay('198.18.0.11', DOWN)}
+    assert cluster_plan(hosts, etcd=dict(ETCD, deployed=True))['etcd']['state'] == 'deployed'
+    # ... but once it answers, its config is checked.
+    hosts['h1']['etcd'] = {'config': dict(CONFIG, subnet_len=26), 'leases': []}
+    assert 'SubnetLen 26' in error_of(hosts, etcd=dict(ETCD, deployed=True))
+
+
+def test_etcd_config_each_field_that_differs_is_named():
+    config = {'network': '100.65.0.0/16', 'subnet_len': 26, 'backend_type': 'udp'}
+    hosts = {'h1': overlay('198.18.0.11', {'config': config, 'leases': []}), 'h2': overlay('198.18.0.12', {'config': config, 'leases': []})}
+    msg = error_of(hosts, etcd=ETCD)
+    assert msg.startswith('3 problems')
+    key = 'host h1: etcd at http://198.18.0.11:2379 holds /coreos.com/network/config with '
+    assert key + 'Network 100.65.0.0/16, but crosshost_network is 100.64.0.0/16 here: set crosshost_network to 100.65.0.0/16' in msg
+    assert key + 'SubnetLen 26, but crosshost_subnet_len is 24 here' in msg
+    assert key + 'Backend.Type udp, but crosshost_backend is vxlan here: delete the key' in msg
+    assert 'etcdctl del /coreos.com/network/config' in msg
+    # flanneld: the backend type is flannel_flanneld_backend_type's.
+    for data in hosts.values():
+        data.update(backend='flanneld', overlay={'etcd': True, 'flanneld_binary': True, 'flanneld_backend_type': 'udp'},
+                    etcd={'config': dict(CONFIG, backend_type='host-gw'), 'leases': []})
+    msg = error_of(hosts, etcd=ETCD)
+    assert 'Backend.Type host-gw, but flannel_flanneld_backend_type is udp here' in msg
+
+
+def test_etcd_other_failures_and_no_endpoint():
+    hosts = {'h1': overlay('198.18.0.11', {'failed': True, 'msg': 'the flannel config at /coreos.com/network/config is not valid JSON'})}
+    msg = error_of(hosts, etcd=ETCD)
+    assert 'host h1: etcd at http://198.18.0.11:2379 answered, but reading /coreos.com/network failed: the flannel config' in msg
+    msg = error_of(hosts, etcd=dict(ETCD, endpoints=[]))
+    assert 'host h1: crosshost_backend vxlan takes its leases from etcd (flannel_etcd), but no etcd is known' in msg

@@ -228,3 +228,17 @@ def test_html_layout_any_size(count):
 def test_html_rejects_other_input():
     with pytest.raises(AnsibleFilterError, match='cluster_report_html'):
         cluster_report_html({'hosts': []})
+
+
+def test_limit_the_routes_to_hosts_outside_the_run_are_the_plan_s():
+    # verify.yml --limit node1,node2: node3 is only in the plan, the routes to it stay.
+    hosts = _static()
+    del hosts['node3']
+    for host in hosts.values():
+        host['probe_lines'] = [line for line in host['probe_lines'] if not line.startswith('100.64.3.')]
+    plan = {name: _plan(n) for n, name in enumerate(HOSTS, 1)}
+    assert cluster_report(hosts, plan=plan)['drift'] == {}
+    # Without the whole plan they would look stale; a lost one is missing either way.
+    assert 'route 100.64.3.0/24 via 198.18.1.13 is ours but not in the plan' in cluster_report(hosts)['drift']['node1']
+    hosts['node1']['facts']['routes'].pop()
+    assert cluster_report(hosts, plan=plan)['drift'] == {'node1': ['route to 100.64.3.0/24 via 198.18.1.13 is missing']}
