@@ -18,8 +18,8 @@ description:
     and applies it in one ordered batch; what check mode, C(--diff) and RV(commands) show is that batch.
   - For each family that O(networks) holds (IPv4, IPv6 or both) it turns forwarding on
     (C(net.ipv4.ip_forward), C(net.ipv6.conf.all.forwarding)), keeps two chains of ours in C(iptables)
-    resp. C(ip6tables) (filter O(filter_chain) jumped to from the top of C(FORWARD): accept from and to the
-    cluster networks; nat O(nat_chain) jumped to from the top of C(POSTROUTING): masquerade what leaves them,
+    resp. C(ip6tables) (filter O(filter_chain) jumped to from the top of C(FORWARD), accepting from and to the
+    cluster networks; nat O(nat_chain) jumped to from the top of C(POSTROUTING), masquerading what leaves them,
     never traffic between them nor multicast) and writes them to a rules file of the family in O(config_dir)
     (C(iptables.rules), C(ip6tables.rules)). The chains are loaded from that very file with
     C(<tool>-restore --noflush) (which replaces our chains' rules only), so the running chains and the ones
@@ -32,7 +32,7 @@ description:
     C(network-online.target) and before (wanted by) C(docker.service), and enables it (C(systemctl
     daemon-reload), C(reenable) when the unit file changed). Without systemd it warns that the init system
     must run C(<restore_command> all) at boot.
-  - O(state=absent) removes only what is ours: the jumps to our chains (every copy), our chains, our files and
+  - O(state=absent) removes only what is ours, the jumps to our chains (every copy), our chains, our files and
     the unit. Forwarding itself stays on (Docker needs it too).
   - Forwarding is never turned off, and nothing but our own chains, jumps and files is changed.
 author: crosshost.network contributors (@crosshost)
