@@ -38,6 +38,15 @@ description:
 author: crosshost.network contributors (@crosshost)
 extends_documentation_fragment:
   - crosshost.network.target
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: One diff for the kernel (our chains and jumps of both families), one per file of ours that changes.
+  platform:
+    platforms: posix
 options:
   state:
     description: V(present) reconciles the state above; V(absent) removes what is ours.
@@ -110,11 +119,6 @@ notes:
     and the unit are the host's, whatever the target.
   - Turning on C(net.ipv6.conf.all.forwarding) makes the kernel ignore router advertisements on interfaces
     with C(accept_ra=1); give such a host a static IPv6 underlay address and route (or C(accept_ra=2)).
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 '''
 
 EXAMPLES = r'''
