@@ -156,9 +156,10 @@ def restart_reason(config, live, record_ok, path):
     """Why the daemon must restart, or '' when it runs ``config`` already."""
     bridge = config.get('bridge') or 'docker0'
     mtu = int(config.get('mtu', 1500))
-    # With a bridge of ours Docker takes the bridge's own address: only docker0 has a bip to compare.
+    # With a bridge of ours Docker takes the bridge's own address, and without bip (an
+    # IPv6-only cluster) it picks its own subnet: only docker0 with a bip has a gateway to compare.
     want = (bridge, config.get('bip') if bridge == 'docker0' else None, mtu)
-    live_ok = live is not None and (live[0], live[1] if bridge == 'docker0' else None, live[2]) == want
+    live_ok = live is not None and (live[0], live[1] if want[1] else None, live[2]) == want
     if live_ok and record_ok:
         return ''
     runs = 'is not running' if live is None else 'runs bridge %s gateway %s mtu %d' % live
