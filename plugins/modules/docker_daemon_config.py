@@ -106,11 +106,10 @@ commands:
 '''
 
 import json
-import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crosshost.network.plugins.module_utils._checks import parse_json_file
+from ansible_collections.crosshost.network.plugins.module_utils._files import read_file, write_file
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import C_LOCALE
 
 
@@ -120,11 +119,8 @@ def to_json(config):
 
 
 def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+    content = read_file(path)
+    return content[0] if content else None
 
 
 def wanted_config(current, set_keys, remove):
@@ -168,24 +164,6 @@ def restart_reason(config, live, record_ok, path):
         bridge, ' %s' % want[1] if want[1] else '', mtu)
 
 
-def write(module, path, text):
-    directory = os.path.dirname(path)
-    try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        handle, temp = tempfile.mkstemp(prefix='.crosshost-', dir=directory)
-        try:
-            with os.fdopen(handle, 'w') as out:
-                out.write(text)
-            os.chmod(temp, 0o644)
-            os.rename(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot write %s: %s' % (path, exc), path=path)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -215,7 +193,7 @@ def main():
         if not module.check_mode:
             if text is not None and params['backup']:
                 result['backup_file'] = module.backup_local(path)
-            write(module, path, to_json(config))
+            write_file(module, path, to_json(config))
 
     record_ok = True
     if params['restart'] and params['applied_file']:
