@@ -327,13 +327,15 @@ def main():
     # have, read once.
     systemd = params['systemd'] if params['systemd'] is not None else os.path.isdir('/run/systemd/system')
     files = dict((path, read_file(path)) for path in our_paths(params))
-    loaded = os.path.isdir('/sys/module/' + MODULE_NAME) or os.path.isdir('/proc/sys/net/bridge')
+    loaded = os.path.isdir('/sys/module/' + MODULE_NAME)
+    active = loaded or os.path.isdir('/proc/sys/net/bridge')
     have = dict(
         sysctls=host.sysctls(),
         firewall=host.firewall(),
         files=files,
         module_loaded=loaded,
-        module_available=loaded or probe([MODULE_NAME])[MODULE_NAME] != 'missing',
+        module_active=active,
+        module_available=active or probe([MODULE_NAME])[MODULE_NAME] != 'missing',
         systemd=systemd,
         unit_enabled=systemd and files[unit_path(params)] is not None and host.unit_enabled(params['boot_unit']),
         config_dir_exists=os.path.isdir(params['config_dir']),
@@ -348,11 +350,7 @@ def main():
         status['failed'] = host.apply(steps)
 
     def br_netfilter():
-        if not (params['state'] == 'present' and params['br_netfilter']):
-            return 'not wanted'
-        if not result['with_modules'] or status.get('failed'):
-            return 'unavailable'
-        return 'loaded'
+        return 'unavailable' if status.get('failed') else result['module_state']
 
     def output():
         wanted = dict(result['wanted'])
