@@ -165,8 +165,7 @@ def test_absent_removes_ours_and_disables_the_unit():
 def test_no_systemd_warns_once_the_replay_command_is_installed():
     p = params()
     fresh = dict(sysctls={}, firewall={4: parse_save(''), 6: None}, files={}, module_loaded=True, module_active=True,
-                 module_available=True,
-                 systemd=False, unit_enabled=False, config_dir_exists=False)
+                 module_available=True, systemd=False, unit_enabled=False, config_dir_exists=False)
     result = compute_plan(p, check_options(p), fresh)
     assert 'no systemd here' in result['warnings'][0]
     assert not [c for c in result['plan'].commands() if 'systemctl' in c or 'crosshost-routes.service' in c]
