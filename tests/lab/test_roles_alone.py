@@ -51,8 +51,9 @@ PLAYBOOK = [
 ]
 VARS = {'alone_plan': PLAN, 'alone_network': NETWORK, 'alone_mtu': 1450,
         'alone_gateway': "{{ alone_plan[inventory_hostname].subnet | replace('.0/24', '.1/24') }}"}
-# flannel_plan's documented entry: subnet, underlay_ip, underlay_interface, underlay_mtu, vtep_mac.
-OVERLAY_PLAN = dict((host, dict(entry, underlay_interface='eth0', underlay_mtu=1500, vtep_mac='0e:58:50:00:00:0%s' % host[-1]))
+# flannel_plan's documented entry: subnet, bip, underlay_ip, underlay_interface, underlay_mtu, vtep_mac.
+OVERLAY_PLAN = dict((host, dict(entry, bip=entry['subnet'].replace('.0/24', '.1/24'), underlay_interface='eth0', underlay_mtu=1500,
+                                vtep_mac='0e:58:50:00:00:0%s' % host[-1]))
                     for host, entry in PLAN.items())
 OVERLAY_PLAYBOOK = [
     {'name': 'etcd alone', 'hosts': 'etcd', 'gather_facts': False,
