@@ -123,6 +123,7 @@ def assert_desired_state(lab, backend):
             assert 'FLANNEL_SUBNET=%s' % bip in lab.sh(host, 'cat', '/run/flannel/subnet.env'), host
             assert lab.sh(host, 'systemctl', 'is-enabled', 'crosshost-flannel.service').strip() == 'enabled', host
             assert existing(lab, host, [ROUTES_BOOT_FILE]) == [], host
+            assert '-A CROSSHOST-VXLAN -j DROP' in lab.sh(host, 'iptables-save'), host
         else:
             for peer in peers:
                 route = routes[subnets[peer]]
@@ -132,7 +133,7 @@ def assert_desired_state(lab, backend):
                 assert [line for line in boot if subnets[peer] in line.split() and 'via %s ' % underlay[peer] in line], (host, boot)
             assert overlay == [], host
             assert existing(lab, host, OVERLAY_LEFTOVERS) == [], host
-            assert 'CROSSHOST-FLANNEL' not in lab.sh(host, 'iptables-save'), host
+            assert 'CROSSHOST-VXLAN' not in lab.sh(host, 'iptables-save'), host
 
 
 def assert_nothing_changes(lab):
