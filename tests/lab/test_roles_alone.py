@@ -195,10 +195,9 @@ def test_etcd_and_overlay_alone(lab):
         route = lab.ip_json(host, 'route', 'show', 'proto', '147')
         assert [(r['dst'], r['dev'], r['gateway']) for r in route] == [(peer_subnet, 'flannel.1', peer_subnet.split('/')[0])], host
         assert lab.ip_json(host, 'link', 'show', 'dev', 'flannel.1')[0]['mtu'] == 1450, host
-        own_gateway = PLAN[host]['subnet'].replace('.0/24', '.1')
-        assert 'FLANNEL_SUBNET=%s/24' % own_gateway in lab.sh(host, 'cat', '/run/flannel/subnet.env'), host
-        # Through the overlay: this host's bridge address to the peer's.
-        lab.sh(host, 'ping', '-c', '1', '-W', '2', '-I', own_gateway, peer_subnet.replace('.0/24', '.1'))
+        assert 'FLANNEL_SUBNET=%s' % OVERLAY_PLAN[host]['bip'] in lab.sh(host, 'cat', '/run/flannel/subnet.env'), host
+        # Through the overlay: this host's VTEP address (its subnet's .0) to the peer's.
+        lab.sh(host, 'ping', '-c', '1', '-W', '2', '-I', PLAN[host]['subnet'].split('/')[0], peer_subnet.split('/')[0])
     again = run(lab, playbook='overlay')[1]
     assert changed(again) == dict((host, 0) for host in lab.hosts), again[-4000:]
 
