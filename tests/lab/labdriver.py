@@ -9,6 +9,7 @@ the default), or with ``docker exec`` as root (connection 'docker', for comparis
 import ipaddress
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -71,6 +72,36 @@ def run_playbook(playbook, *args, inventory=None, check=True):
     return proc.returncode, output
 
 
+def run_playbook_until(playbook, marker, *args, inventory=None, act=None):
+    """ansible-playbook PLAYBOOK ARGS, streamed; at the first output line starting with MARKER
+    (a task's header, say) call act(), or without act kill the run there, as an admin's
+    Ctrl-C or a lost controller would. Returns (reached, output): reached is False when
+    the run never printed MARKER."""
+    proc = subprocess.Popen(playbook_argv(playbook, *args, inventory=inventory), cwd=ROOT, env=ansible_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    output = []
+    reached = False
+    try:
+        for line in proc.stdout:
+            output.append(line)
+            if not reached and line.startswith(marker):
+                reached = True
+                if act is None:
+                    break
+                act()
+        if act is not None or not reached:
+            proc.wait(timeout=PLAYBOOK_TIMEOUT)
+    finally:
+        # Killed at the marker (or the test failed): the whole session, ansible-playbook's
+        # workers and their ssh too.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+    return reached, ''.join(output)
+
+
 def recap(output):
     """PLAY RECAP -> {host: {'ok': n, 'changed': n, ...}}."""
     result = {}
@@ -83,6 +114,14 @@ def recap(output):
             host, counts = line.split(':', 1)
             result[host.strip()] = dict((k, int(v)) for k, v in (item.split('=') for item in counts.split()))
     return result
+
+
+def converge(lab, playbook='playbooks/site.yml'):
+    """One ordinary run that must reach and fix every host; returns its recap."""
+    rc, output = lab.playbook(playbook, check=False)
+    counts = recap(output)
+    assert rc == 0 and all(c['failed'] == 0 and c['unreachable'] == 0 for c in counts.values()), output[-6000:]
+    return counts
 
 
 def lab_dir(name):
@@ -155,6 +194,9 @@ class Lab:
 
     def playbook(self, playbook, *args, check=True):
         return run_playbook(playbook, *args, inventory=self.inventory, check=check)
+
+    def playbook_until(self, playbook, marker, *args, act=None):
+        return run_playbook_until(playbook, marker, *args, inventory=self.inventory, act=act)
 
 
 def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh', docker=True):

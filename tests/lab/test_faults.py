@@ -11,16 +11,9 @@ import hashlib
 import subprocess
 import time
 
-from labdriver import ROOT, ansible_env, playbook_argv, recap
+from labdriver import converge, recap
 
 SITE = 'playbooks/site.yml'
-
-
-def converge(lab):
-    rc, output = lab.playbook(SITE, check=False)
-    counts = recap(output)
-    assert rc == 0 and all(c['failed'] == 0 and c['unreachable'] == 0 for c in counts.values()), output[-6000:]
-    return counts
 
 
 def docker_answers(lab, host):
@@ -93,19 +86,13 @@ def test_broken_daemon_json_is_named_and_left_as_it_is(lab):
 
 
 def test_host_rebooting_mid_run_converges_on_the_next_run(lab):
-    proc = subprocess.Popen(playbook_argv(SITE, inventory=lab.inventory), cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
-    output = []
-    rebooted = False
-    for line in proc.stdout:
-        output.append(line)
-        # Reboot node3 once the run is past the plan, in the middle of the changes (the
-        # bridge role's first task).
-        if not rebooted and line.startswith('TASK [crosshost.network.bridge :'):
-            subprocess.run(['docker', 'restart', '-t', '1', lab.container('node3')], check=True, capture_output=True)
-            rebooted = True
-    proc.wait(timeout=1200)
-    assert rebooted, ''.join(output)[-4000:]
+    def reboot_node3():
+        subprocess.run(['docker', 'restart', '-t', '1', lab.container('node3')], check=True, capture_output=True)
+
+    # Reboot node3 once the run is past the plan, in the middle of the changes (the
+    # bridge role's first task).
+    rebooted, output = lab.playbook_until(SITE, 'TASK [crosshost.network.bridge :', act=reboot_node3)
+    assert rebooted, output[-4000:]
     # The host is back (its init brings dockerd up); the next ordinary run converges.
     deadline = time.time() + 60
     while not docker_answers(lab, 'node3') and time.time() < deadline:
