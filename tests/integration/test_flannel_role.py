@@ -15,6 +15,7 @@ etcd) are included. Covers what cannot run on the lab:
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,7 +136,8 @@ def test_flanneld_files_from_the_controller(tmp_path, dummy_binary):
         flannel_etcd_ca_cert='/etc/crosshost/etcd/ca.pem', flannel_etcd_client_cert='/etc/crosshost/etcd/client.pem',
         flannel_etcd_client_key='/etc/crosshost/etcd/client-key.pem', flannel_etcd_username='flannel',
         flannel_etcd_password='s3cret', flannel_flanneld_ip_masq=True, flannel_flanneld_healthz_port=8471,
-        flannel_disable_tx_checksum=True, flannel_flanneld_extra_args=['--v=2'])
+        flannel_disable_tx_checksum=True, flannel_flanneld_extra_args=['--v=2'],
+        flannel_network_v6='2001:db8:165::/48', flannel_flanneld_public_ipv6='2001:db8:65::11')
     run_playbook(tmp_path, play([include('flanneld.yml')], **variables))
 
     binary = tmp_path / 'bin' / 'flanneld'
@@ -158,6 +160,9 @@ def test_flanneld_files_from_the_controller(tmp_path, dummy_binary):
         '--etcd-username=flannel',
         '--iface=eth0',
         '--public-ip=198.18.3.11',
+        # Dual stack: the address the IPv6 device sends from.
+        '--public-ipv6=2001:db8:65::11',
+        '--auto-detect-ipv6',
         '--ip-masq',
         '--subnet-file=%s' % (tmp_path / 'run' / 'flannel' / 'subnet.env'),
         '--iptables-forward-rules=false',
@@ -194,6 +199,7 @@ def test_flanneld_binary_from_a_url_with_checksum(tmp_path, dummy_binary):
     assert '--public-ip=198.18.3.11' in args
     assert not [arg for arg in args if arg.startswith('--iface')]
     assert '--ip-masq' not in args
+    assert not [arg for arg in args if 'ipv6' in arg]  # IPv4 only
     # host-gw has no VXLAN device to fix.
     assert 'ethtool' not in read(tmp_path / 'systemd' / 'flanneld.service')
 
@@ -294,18 +300,31 @@ def etcd():
         yield server
 
 
-@pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw'])
+@pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw', 'vxlan-dual-stack'])
 def test_flanneld_etcd_config_and_lease(tmp_path, etcd, backend_type):
+    dual = backend_type == 'vxlan-dual-stack'
+    backend_type = backend_type.split('-')[0]
     variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_flanneld_backend_type=backend_type,
                           flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
+    if dual:
+        variables.update(dual_vars(tmp_path, 'node1', flannel_backend='flanneld', flannel_etcd=True,
+                                   flannel_etcd_endpoints=[etcd.endpoint], flannel_config_dir=str(tmp_path / 'etc')))
     tasks = [include('leases_etcd.yml')]
     run_playbook(tmp_path, play(tasks, **variables))
 
     config = json.loads(etcd.etcdctl('get', '/coreos.com/network/config', '--print-value-only').strip())
     backend = {'vxlan': {'Type': 'vxlan', 'VNI': 1}, 'udp': {'Type': 'udp'}, 'host-gw': {'Type': 'host-gw'}}[backend_type]
-    assert config == {'Network': '100.64.0.0/16', 'SubnetLen': 24, 'SubnetMin': '100.64.1.0',
-                      'SubnetMax': '100.64.255.0', 'Backend': backend}
+    v6 = {'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48', 'IPv6SubnetLen': 64} if dual else {}
+    assert config == dict({'Network': '100.64.0.0/16', 'SubnetLen': 24, 'SubnetMin': '100.64.1.0',
+                           'SubnetMax': '100.64.255.0', 'Backend': backend}, **v6)
     out = etcd.etcdctl('get', '--prefix', '/coreos.com/network/subnets').splitlines()
+    if dual:
+        # The plan's IPv6 subnet, in flanneld's dual-stack key and value.
+        assert out[0] == '/coreos.com/network/subnets/100.64.1.0-24&2001:db8:165:1::-64'
+        lease = json.loads(out[1])
+        assert lease['PublicIPv6'] == '2001:db8:65::11' and lease['BackendV6Data']['VNI'] == 1
+        assert re.match('^02(:[0-9a-f]{2}){5}$', lease['BackendV6Data']['VtepMAC'])
+        return
     assert out[0] == '/coreos.com/network/subnets/100.64.1.0-24'
     lease = json.loads(out[1])
     assert lease['PublicIP'] == '198.18.3.11'
