@@ -139,7 +139,7 @@ notes:
   - The network config (C(<prefix>/config)) must exist for O(state=present); write it with
     M(crosshost.network.flannel_network_config).
   - Every lease has an IPv4 subnet, as with flanneld's etcd subnet manager (its keys start
-    with the IPv4 subnet): an IPv6-only config (C(EnableIPv4=false)) is refused.
+    with the IPv4 subnet), so an IPv6-only config (C(EnableIPv4=false)) is refused.
   - Two hosts never get the same IPv4 subnet (the key is created in a transaction); the
     IPv6 subnet is chosen free from the leases read at the start of the run, as flanneld does.
   - Renewing a lease (keepalive) is not a change; RV(renewed) says whether it happened.
