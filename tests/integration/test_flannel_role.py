@@ -12,6 +12,7 @@ etcd) are included. Covers what cannot run on the lab:
   firewall chain and replay command, computed from a plan with and without DirectRouting.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -376,10 +377,14 @@ DUAL_PLAN = {
 }
 
 
+def netns_ip(netns, *args):
+    subprocess.run(['ip', '-n', netns] + list(args), check=True)
+
+
 @pytest.fixture
 def two_hosts():
     """Two namespaces joined by a veth underlay (both families); each has a 'container' veth holding its bridge addresses."""
-    names = ['xh-' + os.urandom(4).hex() for _ in range(2)]
+    names = ['xh-' + os.urandom(4).hex(), 'xh-' + os.urandom(4).hex()]
     try:
         for name in names:
             subprocess.run(['ip', 'netns', 'add', name], check=True)
@@ -387,9 +392,7 @@ def two_hosts():
                        check=True)
         for name, host in zip(names, ('node1', 'node2')):
             entry = DUAL_PLAN[host]
-
-            def ip(*args, ns=name):
-                subprocess.run(['ip', '-n', ns] + list(args), check=True)
+            ip = functools.partial(netns_ip, name)
             ip('link', 'set', 'lo', 'up')
             ip('address', 'add', entry['underlay_ip'] + '/24', 'dev', 'xh-u')
             ip('address', 'add', entry['underlay_ip6'] + '/64', 'dev', 'xh-u', 'nodad')
