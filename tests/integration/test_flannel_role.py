@@ -418,6 +418,15 @@ def dual_vars(tmp_path, host, **extra):
     return variables
 
 
+def overlay_tasks(tmp_path):
+    """vxlan.yml, then the replay command and the VXLAN port's chains of both families (as present.yml does)."""
+    return [include('vxlan.yml', public=True),
+            {'name': 'the replay command', 'ansible.builtin.template': {
+                'src': os.path.join(ROOT, 'roles', 'flannel', 'templates', 'crosshost-flannel-restore.j2'),
+                'dest': str(tmp_path / 'sbin' / 'crosshost-flannel-restore'), 'mode': '0755'}},
+            include('firewall.yml')]
+
+
 def in_netns(name, *argv):
     return subprocess.run(['ip', 'netns', 'exec', name] + list(argv), capture_output=True, text=True, check=False)
 
@@ -469,8 +478,9 @@ def echo(client_ns, server_ns, source, target, size=64):
 def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
     """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
     for name, host in zip(two_hosts, ('node1', 'node2')):
-        (tmp_path / host / 'etc' / 'crosshost' / 'flannel').mkdir(parents=True)  # present.yml makes it
-        run_playbook(tmp_path / host, play([include('vxlan.yml')], **dual_vars(tmp_path, host)), netns=name)
+        for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
+            (tmp_path / host / directory).mkdir(parents=True)
+        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **dual_vars(tmp_path, host)), netns=name)
 
     node1 = two_hosts[0]
     link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
@@ -503,7 +513,11 @@ def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
 
     # IPv6 off on node1: its IPv6 device goes (with its entries and routes), nothing else changes.
     before = in_netns(node1, 'ip', '-4', 'route', 'show').stdout
-    out = run_playbook(tmp_path / 'node1', play([include('vxlan.yml')], **dual_vars(tmp_path, 'node1', flannel_network_v6='')),
+    # The IPv6 VXLAN port is accepted from the other hosts' IPv6 underlay addresses only.
+    assert in_netns(node1, 'ip6tables', '-S', 'CROSSHOST-VXLAN').stdout.splitlines() == [
+        '-N CROSSHOST-VXLAN', '-A CROSSHOST-VXLAN -s 2001:db8:65::12/128 -j ACCEPT', '-A CROSSHOST-VXLAN -j DROP']
+    assert '-A INPUT -p udp -m udp --dport 8472 -j CROSSHOST-VXLAN' in in_netns(node1, 'ip6tables', '-S', 'INPUT').stdout
+    out = run_playbook(tmp_path / 'node1', play(overlay_tasks(tmp_path / 'node1'), **dual_vars(tmp_path, 'node1', flannel_network_v6='')),
                        netns=node1)
     assert in_netns(node1, 'ip', 'link', 'show', 'flannel-v6.1').returncode != 0, out
     assert in_netns(node1, 'ip', '-6', 'route', 'show', 'proto', '147').stdout == ''
@@ -512,3 +526,5 @@ def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
     assert 'IPV6' not in read(conf / 'subnet.env') and 'FLANNEL_MTU=1450' in read(conf / 'subnet.env')
     assert not (conf / 'link-v6.batch').exists()
     assert 'flannel-v6.1' not in read(conf / 'flannel.batch') + read(conf / 'fdb.batch')
+    assert in_netns(node1, 'ip6tables', '-S').stdout.count('CROSSHOST-VXLAN') == 0 and not (conf / 'ip6tables.rules').exists()
+    assert '-A CROSSHOST-VXLAN -s 198.18.65.12/32 -j ACCEPT' in in_netns(node1, 'iptables', '-S', 'CROSSHOST-VXLAN').stdout
