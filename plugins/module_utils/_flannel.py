@@ -503,25 +503,34 @@ def public_view(lease):
     return dict((k, v) for k, v in lease.items() if not k.startswith('_'))
 
 
-def check_subnet(value, config, what='subnet'):
-    """A requested subnet -> IPv4Network that the config hands out, or FlannelError."""
+def _checked(value, what, version, network, length, fits, bounds, fields):
+    """A requested subnet of one family -> its network, or FlannelError naming the field.
+
+    ``fields`` are the config's names of the network, the length and the range (for the messages).
+    """
+    family = 'IPv%d' % version
     text = str(value).strip()
     try:
-        subnet = ipaddress.ip_network(text if '/' in text else '%s/%d' % (text, config.subnet_len), strict=False)
+        subnet = ipaddress.ip_network(text if '/' in text else '%s/%d' % (text, length), strict=False)
     except ValueError:
-        raise FlannelError('%s %r is not a valid IPv4 subnet (e.g. %s)' % (what, value, config.subnet(config.first)))
-    if subnet.version != 4:
-        raise FlannelError('%s %r is not an IPv4 subnet' % (what, value))
-    if subnet.prefixlen < config.network.prefixlen or not subnet.subnet_of(config.network):
-        raise FlannelError('%s %s is outside the flannel Network %s' % (what, subnet, config.network))
-    if subnet.prefixlen != config.subnet_len:
-        raise FlannelError('%s %s is a /%d, but the flannel config hands out /%d subnets (SubnetLen)' % (what, subnet, subnet.prefixlen, config.subnet_len))
-    if str(subnet.network_address) != text.split('/', 1)[0]:
-        raise FlannelError('%s %s is not on a /%d boundary: did you mean %s?' % (what, text, config.subnet_len, subnet))
-    if not config.fits(subnet):
-        raise FlannelError('%s %s is outside SubnetMin..SubnetMax (%s .. %s) of the flannel config'
-                           % (what, subnet, config.subnet(config.first), config.subnet(config.last)))
+        raise FlannelError('%s %r is not a valid %s subnet (e.g. %s)' % (what, value, family, bounds[0]))
+    if subnet.version != version:
+        raise FlannelError('%s %r is not an %s subnet' % (what, value, family))
+    if subnet.prefixlen < network.prefixlen or not subnet.subnet_of(network):
+        raise FlannelError('%s %s is outside the flannel %s %s' % (what, subnet, fields[0], network))
+    if subnet.prefixlen != length:
+        raise FlannelError('%s %s is a /%d, but the flannel config hands out /%d subnets (%s)' % (what, subnet, subnet.prefixlen, length, fields[1]))
+    if subnet.network_address != ipaddress.ip_address(text.split('/', 1)[0]):
+        raise FlannelError('%s %s is not on a /%d boundary: did you mean %s?' % (what, text, length, subnet))
+    if not fits(subnet):
+        raise FlannelError('%s %s is outside %s (%s .. %s) of the flannel config' % (what, subnet, fields[2], bounds[0], bounds[1]))
     return subnet
+
+
+def check_subnet(value, config, what='subnet'):
+    """A requested subnet -> IPv4Network that the config hands out, or FlannelError."""
+    return _checked(value, what, 4, config.network, config.subnet_len, config.fits,
+                    (config.subnet(config.first), config.subnet(config.last)), ('Network', 'SubnetLen', 'SubnetMin..SubnetMax'))
 
 
 def free_subnets(config, leases, skip=()):
@@ -541,24 +550,9 @@ def check_subnet_v6(value, config, what='subnet_v6'):
     """A requested IPv6 subnet -> IPv6Network that the config hands out, or FlannelError."""
     if not config.enable_ipv6:
         raise FlannelError('%s %s is given, but the flannel config does not enable IPv6 (EnableIPv6)' % (what, value))
-    text = str(value).strip()
-    try:
-        subnet = ipaddress.ip_network(text if '/' in text else '%s/%d' % (text, config.ipv6_subnet_len), strict=False)
-    except ValueError:
-        raise FlannelError('%s %r is not a valid IPv6 subnet (e.g. %s)' % (what, value, config.subnet_v6(config.first_v6)))
-    if subnet.version != 6:
-        raise FlannelError('%s %r is not an IPv6 subnet' % (what, value))
-    if subnet.prefixlen < config.ipv6_network.prefixlen or not subnet.subnet_of(config.ipv6_network):
-        raise FlannelError('%s %s is outside the flannel IPv6Network %s' % (what, subnet, config.ipv6_network))
-    if subnet.prefixlen != config.ipv6_subnet_len:
-        raise FlannelError('%s %s is a /%d, but the flannel config hands out /%d IPv6 subnets (IPv6SubnetLen)'
-                           % (what, subnet, subnet.prefixlen, config.ipv6_subnet_len))
-    if subnet.network_address != ipaddress.ip_address(text.split('/', 1)[0]):
-        raise FlannelError('%s %s is not on a /%d boundary: did you mean %s?' % (what, text, config.ipv6_subnet_len, subnet))
-    if not config.fits_v6(subnet):
-        raise FlannelError('%s %s is outside IPv6SubnetMin..IPv6SubnetMax (%s .. %s) of the flannel config'
-                           % (what, subnet, config.subnet_v6(config.first_v6), config.subnet_v6(config.last_v6)))
-    return subnet
+    return _checked(value, what, 6, config.ipv6_network, config.ipv6_subnet_len, config.fits_v6,
+                    (config.subnet_v6(config.first_v6), config.subnet_v6(config.last_v6)),
+                    ('IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin..IPv6SubnetMax'))
 
 
 def free_subnet_v6(config, leases):
