@@ -304,7 +304,7 @@ def etcd():
 @pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw', 'vxlan-dual-stack'])
 def test_flanneld_etcd_config_and_lease(tmp_path, etcd, backend_type):
     dual = backend_type == 'vxlan-dual-stack'
-    backend_type = backend_type.split('-')[0]
+    backend_type = backend_type.replace('-dual-stack', '')
     variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_flanneld_backend_type=backend_type,
                           flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
     if dual:
