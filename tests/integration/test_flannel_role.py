@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -477,10 +478,14 @@ def echo(client_ns, server_ns, source, target, size=64):
 @needs_root
 def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
     """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
-    for name, host in zip(two_hosts, ('node1', 'node2')):
+    def converge(name, host):
         for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
             (tmp_path / host / directory).mkdir(parents=True)
         run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **dual_vars(tmp_path, host)), netns=name)
+
+    # Both hosts at once, as a play runs them.
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(converge, two_hosts, ('node1', 'node2')))
 
     node1 = two_hosts[0]
     link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
