@@ -107,6 +107,8 @@ def host_interfaces(facts):
         result.append(dict(interface=device, mtu=data.get('mtu'), addresses=addresses,
                            addresses_v6=_addresses_v6(facts, device, data), active=data.get('active')))
     return result
+
+
 # What a connection says when the host is there but cannot run anything (a paused or
 # stopped container behind the docker connection): not a failure of the host's values.
 _NOT_RUNNING = re.compile(r'is paused|is not running|No such container', re.I)
@@ -135,8 +137,6 @@ def not_reached(hosts, registered):
                 result[str(name)] = 'the connection could not run anything there: %s' % stderr
                 break
     return result
-
-
 
 
 class _Family(object):

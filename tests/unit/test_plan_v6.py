@@ -245,7 +245,8 @@ def test_bad_and_duplicate_underlay_ip6():
 
 def test_an_ipv6_underlay_address_given_as_the_ipv4_one_is_named():
     msg = error_of(dual(h1={'underlay_ip': '2001:db8:63::11'}))
-    assert "host h1: crosshost_underlay_ip '2001:db8:63::11' is IPv6: it must be an IPv4 address (set an IPv6 underlay address as crosshost_underlay_ip6)" in msg
+    assert ("host h1: crosshost_underlay_ip '2001:db8:63::11' is IPv6: it must be an IPv4 address "
+            "(set an IPv6 underlay address as crosshost_underlay_ip6)") in msg
 
 
 @pytest.mark.parametrize('cidr, name', RESERVED_RANGES[6])
