@@ -54,7 +54,7 @@ options:
           - Gateway address, of the family of O(routes[].dst), or an IPv6 gateway for an IPv4
             destination (RFC 5549, C(via inet6 ...); Linux 5.2 and later).
           - An IPv4 gateway for an IPv6 destination is an error before any change - Linux
-            refuses it (C(IPv6 does not support RTA_VIA attribute); a nexthop object too:
+            refuses it (C(IPv6 does not support RTA_VIA attribute), and for a nexthop object
             C(IPv6 routes can not use an IPv4 nexthop)). Route IPv6 via the peer's IPv6
             address (a global one, or its link-local one with O(routes[].dev)).
           - It must be reachable on link - covered by a directly connected route of the
