@@ -292,8 +292,7 @@ def _summary(report):
     for host in report['hosts']:
         line = '%s  underlay %s  subnet %s  probe %s' % (host['name'], host['underlay_ip'], host['subnet'], host['probe_ip'] or '-')
         if 6 in families:
-            line += '  underlay6 %s  subnet6 %s  probe6 %s' % (host.get('underlay_ip6') or '-', host.get('subnet_v6') or '-',
-                                                              host.get('probe_ip6') or '-')
+            line += '  underlay6 %s  subnet6 %s  probe6 %s' % tuple(host.get(key) or '-' for key in ('underlay_ip6', 'subnet_v6', 'probe_ip6'))
         lines.append(line)
     for pair in pairs:
         state = 'ok  ' if pair['reached'] else 'MISS'
