@@ -25,7 +25,7 @@ def underlay_ip(host):
 
 def underlay_ip6(host):
     """create.yml's IPv6 underlay address of nodeN: ::1N (the IPv4 last number, as text)."""
-    return LAB_SUBNET_V6.split('/')[0] + str(10 + int(host[len('node'):]))
+    return LAB_SUBNET_V6.split('/', maxsplit=1)[0] + str(10 + int(host[len('node'):]))
 
 
 def our_routes6(lab, host):
