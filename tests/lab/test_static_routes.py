@@ -10,16 +10,37 @@ import os
 import pytest
 import yaml
 
-from labdriver import LAB_SUBNET, recap
+from labdriver import LAB_SUBNET, LAB_SUBNET_V6, recap
 
 RESTORE = '/usr/local/sbin/crosshost-restore'
 STATE = {}
+NETWORK_V6 = '2001:db8:164::/48'
 
 
 def underlay_ip(host):
     """Lab hosts are .11, .12, ... of the underlay subnet (create.yml's default)."""
     base = ipaddress.ip_network(LAB_SUBNET).network_address
     return str(base + 10 + int(host[len('node'):]))
+
+
+def underlay_ip6(host):
+    """create.yml's IPv6 underlay address of nodeN: ::1N (the IPv4 last number, as text)."""
+    return LAB_SUBNET_V6.split('/', maxsplit=1)[0] + str(10 + int(host[len('node'):]))
+
+
+def our_routes6(lab, host):
+    return dict((r['dst'], r.get('gateway')) for r in lab.ip_json(host, '-6', 'route', 'show', 'proto', '147'))
+
+
+def set_network_v6(lab, network):
+    """Give the cluster an IPv6 network in the inventory (group_vars/cluster.yml), or take it away."""
+    path = os.path.join(lab.inventory_dir, 'group_vars', 'cluster.yml')
+    with open(path) as handle:
+        lines = [line for line in handle.read().splitlines() if not line.startswith('crosshost_network_v6:')]
+    if network:
+        lines.append('crosshost_network_v6: %s' % network)
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines) + '\n')
 
 
 def allocations(lab):
@@ -92,9 +113,38 @@ def test_boot_replay_restores_routes_and_chains(lab):
     lab.sh(host, 'docker', 'exec', 'crosshost-probe', 'ping', '-c', '3', '-W', '1', '-w', '5', probe2)
 
 
-def test_removed_host_loses_its_routes_everywhere(lab):
+def test_dual_stack_is_one_ordinary_run(lab):
+    """The IPv4 cluster gets an IPv6 network: one site.yml run, then verify's matrix for both families."""
     if 'subnets' not in STATE:
         pytest.fail('site.yml did not converge in test_site_routes_every_subnet: nothing to check here')
+    set_network_v6(lab, NETWORK_V6)
+    output = lab.playbook('playbooks/site.yml')[1]
+    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output[-3000:]
+    subnets_v6 = {}
+    for host in lab.hosts:
+        routes = our_routes6(lab, host)
+        assert sorted(routes.values()) == sorted(underlay_ip6(peer) for peer in lab.hosts if peer != host), (host, routes)
+        for dst, gateway in routes.items():
+            assert ipaddress.ip_network(dst).subnet_of(ipaddress.ip_network(NETWORK_V6)), dst
+            subnets_v6[dst] = gateway
+        # The IPv4 routes did not move; the boot file has both families.
+        assert lab.our_routes(host) == expected_routes(STATE['subnets'], host), host
+        batch = lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch')
+        assert all(dst in batch for dst in routes), batch
+    assert len(subnets_v6) == len(lab.hosts)
+
+    output = lab.playbook('playbooks/verify.yml')[1]
+    pairs = 2 * len(lab.hosts) * (len(lab.hosts) - 1)  # both families
+    assert 'IPv4 and IPv6: %d of %d pairs reach each other' % (pairs, pairs) in output, output[-4000:]
+    assert 'MISS' not in output
+    STATE['dual_stack'] = True
+
+
+def test_removed_host_loses_its_routes_everywhere(lab):
+    """Also back from dual stack to IPv4 only in the same run: no IPv6 route of ours stays."""
+    if 'subnets' not in STATE:
+        pytest.fail('site.yml did not converge in test_site_routes_every_subnet: nothing to check here')
+    set_network_v6(lab, '')
     before = STATE['subnets']
     removed = lab.hosts[-1]
     remaining = lab.hosts[:-1]
@@ -115,3 +165,7 @@ def test_removed_host_loses_its_routes_everywhere(lab):
         assert bridge_address(lab, host) == addresses[host], host
         # The boot file follows.
         assert before[removed] not in lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch'), host
+        # Nothing of IPv6 stays: routes, boot file, daemon.json keys.
+        assert our_routes6(lab, host) == {}, host
+        assert '2001:db8:164:' not in lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch'), host
+        assert 'fixed-cidr-v6' not in lab.sh(host, 'cat', '/etc/docker/daemon.json'), host
