@@ -210,7 +210,7 @@ def _ips(entry):
     result = set()
     for cidr in list(entry.get('addresses') or []) + [a.get('cidr') for a in entry.get('addresses_v6') or [] if isinstance(a, Mapping)]:
         try:
-            result.add(ipaddress.ip_interface(_text(cidr).split('/')[0]).ip)
+            result.add(ipaddress.ip_interface(_text(cidr).partition('/')[0]).ip)
         except ValueError:
             continue
     return result
@@ -222,7 +222,7 @@ def _first_global_v6(entry):
         if not isinstance(address, Mapping) or address.get('scope') not in (None, 'global') or set(address.get('flags') or ()) & _UNSTABLE_V6:
             continue
         try:
-            return parse_address(_text(address.get('cidr')).split('/')[0], version=6)
+            return parse_address(_text(address.get('cidr')).partition('/')[0], version=6)
         except (SubnetError, ValueError):
             continue
     return None

@@ -24,18 +24,18 @@ def host(underlay_ip=None, underlay_ip6=None, network=NET, network_v6=NET6, **kw
     return data
 
 
-def dual(**per_host):
-    hosts = dict(('h%d' % i, host('198.18.0.1%d' % i, '2001:db8:63::1%d' % i)) for i in (1, 2, 3))
+def _with(hosts, per_host):
     for name, extra in per_host.items():
         hosts[name].update(extra)
     return hosts
+
+
+def dual(**per_host):
+    return _with(dict(('h%d' % i, host('198.18.0.1%d' % i, '2001:db8:63::1%d' % i)) for i in (1, 2, 3)), per_host)
 
 
 def v6_only(**per_host):
-    hosts = dict(('h%d' % i, host(None, '2001:db8:63::1%d' % i, network='')) for i in (1, 2, 3))
-    for name, extra in per_host.items():
-        hosts[name].update(extra)
-    return hosts
+    return _with(dict(('h%d' % i, host(None, '2001:db8:63::1%d' % i, network='')) for i in (1, 2, 3)), per_host)
 
 
 def error_of(*args, **kwargs):
