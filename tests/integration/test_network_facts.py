@@ -259,7 +259,7 @@ def test_host_target_is_the_host_namespace():
     (dict(netns='xh-nonexistent0'), "'xh-nonexistent0' does not exist"),
     (dict(pid=999999999), 'process 999999999 does not exist'),
     (dict(netns='xh-a', pid=1), 'mutually exclusive'),
-    (dict(gather_subset=['interfaces', 'addresses']), "gather_subset 'addresses' is not valid"),
+    (dict(gather_subset=['interfaces', 'links']), "gather_subset 'links' is not valid"),
     (dict(table='main; ip link del x'), "table 'main; ip link del x' is not valid"),
 ])
 def test_bad_arguments_fail_clearly(args, message):
