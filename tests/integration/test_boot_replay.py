@@ -1,7 +1,7 @@
-"""The forwarding role's boot replay (crosshost-restore) and its unit, for real in a throwaway netns.
+"""The forwarding module's boot replay (crosshost-restore) and its unit, for real in a throwaway netns.
 
-The role's own templates are rendered by Ansible on localhost into ``tmp_path`` (every
-path pointed there), then the replay command runs inside a network namespace ``xh-*``:
+The module writes the replay command and the rules files into ``tmp_path`` (every path
+pointed there), then the replay command runs inside a network namespace ``xh-*``:
 sysctls, firewall chains and routes come back, a late underlay is waited for (the boot
 case), and the unit carries the ordering a reboot relies on (checked offline with
 ``systemd-analyze verify`` where it exists). The lab reboots real systemd hosts
@@ -11,53 +11,49 @@ case), and the unit carries the ordering a reboot relies on (checked offline wit
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
+import uuid
 
-import yaml
+from ansible_collections.crosshost.network.plugins.module_utils._forwarding import boot_unit
+from conftest import ip_json, run_module, sh
 
-from conftest import collections_path, ip_json, sh
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLE = os.path.join(ROOT, 'roles', 'forwarding')
 UNDERLAY = 'xh-uplink'
 
 
 def render(tmp_path, **extra):
-    """Render crosshost-restore and the unit with the role's defaults and vars; return their paths."""
+    """Install crosshost-restore and the rules files with the forwarding module (every path in ``tmp_path``).
+
+    The module runs for real in a scratch namespace of its own (deleted at once), so the
+    test's namespace starts empty and only the replay fills it. The unit is rendered by
+    the same code the module writes it with (this machine may run no systemd).
+    """
     conf = tmp_path / 'etc' / 'crosshost'
     conf.mkdir(parents=True)
-    variables = {
-        'forwarding_network': '100.64.0.0/16',
-        'forwarding_config_dir': str(conf),
-        'forwarding_restore_command': str(tmp_path / 'crosshost-restore'),
-        'forwarding_sysctl_file': str(tmp_path / '60-crosshost.conf'),
-        'forwarding_modules_file': str(tmp_path / 'modules.conf'),
+    args = {
+        'networks': ['100.64.0.0/16'],
+        'config_dir': str(conf),
+        'restore_command': str(tmp_path / 'crosshost-restore'),
+        'sysctl_file': str(tmp_path / '60-crosshost.conf'),
+        'modules_file': str(tmp_path / 'modules.conf'),
+        'unit_dir': str(tmp_path),
+        'br_netfilter': False,
+        'systemd': False,
     }
-    variables.update(extra)
-    tasks = [{'name': 'role %s' % kind, 'ansible.builtin.include_vars': os.path.join(ROLE, kind, 'main.yml')}
-             for kind in ('defaults', 'vars')]
-    tasks.append({'name': 'our values win', 'ansible.builtin.set_fact': variables})
-    for src, dest, mode in (('crosshost-restore.j2', tmp_path / 'crosshost-restore', '0755'),
-                            ('iptables.rules.j2', conf / 'iptables.rules', '0644'),
-                            ('sysctl.conf.j2', tmp_path / '60-crosshost.conf', '0644'),
-                            ('crosshost-routes.service.j2', tmp_path / 'crosshost-routes.service', '0644')):
-        tasks.append({'name': 'render %s' % src,
-                      'ansible.builtin.template': {'src': os.path.join(ROLE, 'templates', src), 'dest': str(dest), 'mode': mode}})
-    playbook = tmp_path / 'render.yml'
-    playbook.write_text(yaml.safe_dump([{'name': 'render', 'hosts': 'localhost', 'connection': 'local',
-                                         'gather_facts': False, 'tasks': tasks}], sort_keys=False))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    args.update(extra)
+    scratch = 'xh-' + uuid.uuid4().hex[:8]
+    sh('ip', 'netns', 'add', scratch)
+    try:
+        result = run_module('forwarding', dict(args, netns=scratch))
+    finally:
+        sh('ip', 'netns', 'del', scratch, check=False)
+    assert not result.get('failed'), result
+    unit = tmp_path / 'crosshost-routes.service'
+    unit.write_text(boot_unit(dict(args, boot_unit=unit.name, boot_wait=args.get('boot_wait', 60))))
     (conf / '50-routes.batch').write_text(
         '# a route to a peer host, as the static_routes role writes it\n'
         'route replace 100.64.2.0/24 via 198.18.180.12 dev %s proto 147\n' % UNDERLAY)
-    return tmp_path / 'crosshost-restore', tmp_path / 'crosshost-routes.service'
+    return tmp_path / 'crosshost-restore', unit
 
 
 def restore(netns, script, *args, wait=0):
@@ -148,7 +144,7 @@ def unit_settings(path):
 
 
 def test_boot_unit_ordering(tmp_path):
-    script, unit = render(tmp_path, forwarding_boot_wait=45)
+    script, unit = render(tmp_path, boot_wait=45)
     settings = unit_settings(unit)
     # Routes need the underlay; Docker needs our state; Docker pulls us in even when
     # socket-activated; a failed replay must not keep Docker down.
