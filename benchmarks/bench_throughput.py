@@ -1,13 +1,17 @@
-"""TCP throughput between containers of two lab hosts: underlay, static routes, VXLAN.
+"""TCP throughput between containers of two lab hosts: underlay, static routes, VXLAN; IPv4 and IPv6.
 
 Creates a docker-in-docker lab (playbooks/lab/create.yml, Docker objects
-``crosshost-bench-tput-*``, underlay 198.18.13.0/24), configures it with the direct
-routing backend, then with the flannel-compatible VXLAN backend (one run each), and
-measures with iperf3 (Debian's, from the lab host image):
+``crosshost-bench-tput-*``, underlay 198.18.13.0/24 and 2001:db8:64::/64), configures it
+dual-stack (cluster IPv6 network 2001:db8:164::/48) with the direct routing backend, then
+with the flannel-compatible VXLAN backend (one run each), and measures with iperf3
+(Debian's, from the lab host image), each path over IPv4 and over IPv6:
 
 * ``underlay``       host to host over the lab hosts' eth0 (the ceiling);
 * ``static_routes``  container to container, routed via the peer host's underlay address;
 * ``vxlan``          container to container through flannel.1 (MTU 1450).
+
+An IPv6 row is left out, with the reason, where the path has no IPv6 (a backend whose
+run gave the probes no IPv6 address).
 
 The containers are the bridge-mode probes of playbooks/verify.yml (busybox app image, no
 iperf3 inside): iperf3 runs in the probe's network namespace (``nsenter --target <pid>
@@ -39,6 +43,8 @@ from labdriver import create_lab, destroy_lab, recap  # noqa: E402  (path set ju
 
 LAB_NAME = 'crosshost-bench-tput'
 LAB_SUBNET = '198.18.13.0/24'
+LAB_SUBNET_V6 = '2001:db8:64::/64'
+NETWORK_V6 = '2001:db8:164::/48'
 HOSTS = 2
 PROBE = 'crosshost-probe'
 PORT = 5201
@@ -53,7 +59,8 @@ def site_playbook():
 
 
 def converge(lab, backend):
-    rc, output = lab.playbook(site_playbook(), '-e', 'crosshost_backend=%s' % backend, check=False)
+    rc, output = lab.playbook(site_playbook(), '-e', 'crosshost_backend=%s' % backend, '-e', 'crosshost_network_v6=%s' % NETWORK_V6,
+                              check=False)
     failed = [host for host, counts in recap(output).items() if counts.get('failed') or counts.get('unreachable')]
     if rc != 0 or failed:
         raise RuntimeError('%s with backend %s failed:\n%s' % (site_playbook(), backend, output[-4000:]))
@@ -74,13 +81,14 @@ def probe_ns(lab, host):
     return ['nsenter', '--target', pid, '--net']
 
 
-def probe_ip(lab, host):
-    return lab.sh(host, 'docker', 'inspect', '--format', '{{.NetworkSettings.IPAddress}}', PROBE).strip()
+def probe_ip(lab, host, family):
+    key = 'IPAddress' if family == 4 else 'GlobalIPv6Address'
+    return lab.sh(host, 'docker', 'inspect', '--format', '{{.NetworkSettings.%s}}' % key, PROBE).strip()
 
 
-def underlay_ip(lab, host):
-    out = lab.ip_json(host, '-4', 'address', 'show', 'dev', 'eth0')
-    return out[0]['addr_info'][0]['local']
+def underlay_ip(lab, host, family):
+    out = lab.ip_json(host, '-%d' % family, 'address', 'show', 'dev', 'eth0', 'scope', 'global')
+    return out[0]['addr_info'][0]['local'] if out and out[0].get('addr_info') else ''
 
 
 def iperf(lab, server, client, target, seconds, server_ns=(), client_ns=()):
@@ -97,14 +105,20 @@ def iperf(lab, server, client, target, seconds, server_ns=(), client_ns=()):
     return result['end']['sum_received']['bits_per_second'], result['end']['sum_sent'].get('retransmits', 0)
 
 
-def measure(lab, label, seconds, repeat, containers):
+def measure(lab, label, seconds, repeat, containers, family):
+    """One row; None (and why) when the path has no address of ``family``."""
     server, client = lab.hosts[1], lab.hosts[0]
+    label = '%s IPv%d' % (label, family)
     if containers:
-        target = probe_ip(lab, server)
+        target = probe_ip(lab, server, family)
         server_ns, client_ns = probe_ns(lab, server), probe_ns(lab, client)
     else:
-        target = underlay_ip(lab, server)
+        target = underlay_ip(lab, server, family)
         server_ns = client_ns = []
+    if not target:
+        print('bench_throughput: no row for %s: %s has no IPv%d address' % (label, 'the probe' if containers else 'eth0', family),
+              file=sys.stderr)
+        return None
     # Through netlink (ip): /sys would show the lab host's eth0, nsenter --net keeps its mount.
     mtu = json.loads(lab.sh(client, *(list(client_ns) + ['ip', '-json', 'link', 'show', 'dev', 'eth0'])))[0]['mtu']
     runs = [iperf(lab, server, client, target, seconds, server_ns, client_ns) for run in range(repeat)]
@@ -124,14 +138,17 @@ def main():
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix='crosshost-bench-tput-') as inventory_dir:
         try:
-            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir)
+            lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, subnet_v6=LAB_SUBNET_V6)
             converge(lab, 'static_routes')
             fresh_probes(lab)
-            rows.append(measure(lab, 'underlay (host eth0 -> host eth0)', args.seconds, args.repeat, containers=False))
-            rows.append(measure(lab, 'static_routes (container -> container)', args.seconds, args.repeat, containers=True))
+            for family in (4, 6):
+                rows.append(measure(lab, 'underlay (host eth0 -> host eth0)', args.seconds, args.repeat, False, family))
+            for family in (4, 6):
+                rows.append(measure(lab, 'static_routes (container -> container)', args.seconds, args.repeat, True, family))
             converge(lab, 'vxlan')
             fresh_probes(lab)
-            rows.append(measure(lab, 'vxlan (container -> container)', args.seconds, args.repeat, containers=True))
+            for family in (4, 6):
+                rows.append(measure(lab, 'vxlan (container -> container)', args.seconds, args.repeat, True, family))
         except (RuntimeError, AssertionError, subprocess.SubprocessError, ValueError, KeyError) as exc:
             print('bench_throughput: %s' % exc, file=sys.stderr)
             status = 1
@@ -139,14 +156,15 @@ def main():
             if not args.keep:
                 destroy_lab(LAB_NAME)
 
+    rows = [row for row in rows if row]
     if rows:
         base = rows[0]['bps']
         print()
         print('TCP throughput between 2 lab hosts, iperf3 %d x %d s, median (%.0f s in all)'
               % (args.repeat, args.seconds, time.monotonic() - started))
-        print('%-40s %6s %12s %9s %12s' % ('path', 'MTU', 'Gbit/s', 'ratio', 'retransmits'))
+        print('%-45s %6s %12s %9s %12s' % ('path', 'MTU', 'Gbit/s', 'ratio', 'retransmits'))
         for row in rows:
-            print('%-40s %6d %12.2f %9.2f %12d' % (row['label'], row['mtu'], row['bps'] / 1e9, row['bps'] / base, row['retransmits']))
+            print('%-45s %6d %12.2f %9.2f %12d' % (row['label'], row['mtu'], row['bps'] / 1e9, row['bps'] / base, row['retransmits']))
     return status
 
 

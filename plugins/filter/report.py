@@ -24,6 +24,11 @@ from ansible.errors import AnsibleFilterError
 
 # Route protocol of what we install (rt_protos.d name, or the number where unnamed).
 _OUR_PROTOCOLS = ('crosshost', '147')
+# Per family: its name, the probe's address key, the plan's subnet and gateway keys.
+_FAMILY_NAMES = {4: 'IPv4', 6: 'IPv6'}
+_PROBE_KEYS = {4: 'address', 6: 'address6'}
+_SUBNET_KEYS = {4: 'subnet', 6: 'subnet_v6'}
+_GATEWAY_KEYS = {4: 'gateway', 6: 'gateway_v6'}
 
 
 def _network(text):
@@ -65,20 +70,22 @@ def parse_probe_lines(lines):
     return result
 
 
-def _ipv4_routes(facts):
+def _main_routes(facts, family):
+    """The main-table routes of one family (4 or 6)."""
+    name = 'inet' if family == 4 else 'inet6'
     for route in facts.get('routes') or []:
-        if route.get('family', 'inet') == 'inet' and route.get('table', 'main') in ('main', None):
+        if route.get('family', 'inet') == name and route.get('table', 'main') in ('main', None):
             yield route
 
 
 def _route_to(facts, address):
-    """The main-table IPv4 route the kernel would take to ``address`` (longest prefix)."""
+    """The main-table route the kernel would take to ``address`` (longest prefix, its family)."""
     target = _address(address)
     best, best_len = None, -1
     if target is None:
         return None
-    for route in _ipv4_routes(facts):
-        dst = '0.0.0.0/0' if route.get('dst') == 'default' else route.get('dst')
+    for route in _main_routes(facts, target.version):
+        dst = ('0.0.0.0/0' if target.version == 4 else '::/0') if route.get('dst') == 'default' else route.get('dst')
         network = _network(dst)
         if network is None or network.version != target.version or target not in network:
             continue
@@ -98,10 +105,10 @@ def _has_address(facts, key, value):
                for address in interface.get('addresses') or [])
 
 
-def _connection(src, dst):
-    """How ``src``'s kernel reaches ``dst``'s probe: ``{kind, label, dev, gateway}``."""
+def _connection(src, dst, family=4):
+    """How ``src``'s kernel reaches ``dst``'s probe over ``family``: ``{kind, label, dev, gateway}``."""
     facts = src['facts']
-    target = dst['probe'].get('address') or dst['plan'].get('gateway')
+    target = dst['probe'].get(_PROBE_KEYS[family]) or dst['plan'].get(_GATEWAY_KEYS[family])
     route = _route_to(facts, target)
     if route is None:
         return {'kind': 'none', 'label': 'no route', 'dev': None, 'gateway': None}
@@ -135,22 +142,24 @@ def _drift(name, host, cluster):
     problems = []
     if plan.get('bip') and not _has_address(facts, 'cidr', plan['bip']):
         problems.append('no interface has the planned bridge address %s' % plan['bip'])
-    if plan.get('underlay_ip') and not _has_address(facts, 'address', plan['underlay_ip']):
-        problems.append('no interface has the planned underlay address %s' % plan['underlay_ip'])
-    probe = host['probe'].get('address')
-    subnet = _network(plan.get('subnet'))
+    if plan.get('bip_v6') and not _has_address(facts, 'cidr', plan['bip_v6']):
+        problems.append('no interface has the planned bridge address %s' % plan['bip_v6'])
+    for key in ('underlay_ip', 'underlay_ip6'):
+        if plan.get(key) and not _has_address(facts, 'address', plan[key]):
+            problems.append('no interface has the planned underlay address %s' % plan[key])
     if backend != 'pipework':
-        if not probe:
-            problems.append('the probe container has no IPv4 address')
-        elif subnet is not None and _address(probe) not in subnet:
-            problems.append('probe address %s is outside the planned subnet %s' % (probe, plan['subnet']))
+        for family in _families({name: host}):
+            probe = host['probe'].get(_PROBE_KEYS[family])
+            subnet = _network(plan.get(_SUBNET_KEYS[family]))
+            if not probe:
+                problems.append('the probe container has no %s address' % _FAMILY_NAMES[family])
+            elif subnet is not None and _address(probe) not in subnet:
+                problems.append('probe address %s is outside the planned subnet %s' % (probe, plan[_SUBNET_KEYS[family]]))
     peers = sorted(peer for peer in cluster if peer != name)
-    routes = list(_ipv4_routes(facts))
+    routes = list(_main_routes(facts, 4))
     if backend == 'static_routes':
-        planned = {}
-        for peer in peers:
-            peer_plan = cluster[peer]
-            planned[peer_plan.get('subnet')] = peer_plan.get('underlay_ip')
+        planned = _planned_routes(plan, [cluster[peer] for peer in peers])
+        routes += list(_main_routes(facts, 6))
         for dst, gateway in sorted(planned.items()):
             if not any(r.get('dst') == dst and r.get('gateway') == gateway for r in routes):
                 problems.append('route to %s via %s is missing' % (dst, gateway))
@@ -167,6 +176,29 @@ def _drift(name, host, cluster):
             if peer_plan.get('underlay_ip') not in fdb_dsts:
                 problems.append('no VXLAN forwarding entry for %s (%s)' % (peer_plan.get('underlay_ip'), peer))
     return problems
+
+
+def _planned_routes(plan, peer_plans):
+    """The static_routes role's routes as dst -> gateway: an IPv6 subnet via the peer's IPv6
+    underlay address, an IPv4 one via its IPv4 address or else its IPv6 one (RFC 5549)."""
+    has_ip4, has_ip6 = plan.get('underlay_ip', '-'), plan.get('underlay_ip6', '-')
+    planned = {}
+    for peer_plan in peer_plans:
+        ip4 = peer_plan.get('underlay_ip') if has_ip4 else None
+        ip6 = peer_plan.get('underlay_ip6') if has_ip6 else None
+        if peer_plan.get('subnet'):
+            planned[peer_plan['subnet']] = ip4 or ip6
+        if peer_plan.get('subnet_v6'):
+            planned[peer_plan['subnet_v6']] = ip6
+    return planned
+
+
+def _families(hosts):
+    """The families the cluster's containers use: IPv4 unless no host has an IPv4 subnet
+    nor probe address (IPv6 only), IPv6 where a host has an IPv6 subnet or probe address."""
+    def has(family):
+        return any(host['plan'].get(_SUBNET_KEYS[family]) or host['probe'].get(_PROBE_KEYS[family]) for host in hosts.values())
+    return [family for family in (4, 6) if has(family)] or [4]
 
 
 def _check_host(name, host):
@@ -209,24 +241,32 @@ def cluster_report(hosts, plan=None):
             'subnet': host['plan'].get('subnet'),
             'gateway': host['plan'].get('gateway'),
             'probe_ip': host['probe'].get('address'),
+            'underlay_ip6': host['plan'].get('underlay_ip6') or None,
+            'subnet_v6': host['plan'].get('subnet_v6') or None,
+            'gateway_v6': host['plan'].get('gateway_v6') or None,
+            'probe_ip6': host['probe'].get('address6') or None,
             'backend': host['backend'],
             'drift': problems,
         })
-    for src, src_host in normal.items():
-        for dst, dst_host in normal.items():
-            if src == dst:
-                continue
-            result = src_host['results'].get(dst_host['probe'].get('address') or '', {})
-            pairs.append(dict(
-                src=src, dst=dst,
-                reached=bool(result.get('reached')),
-                rtt_ms=result.get('rtt_ms'),
-                df_max=result.get('df_max'),
-                connection=_connection(src_host, dst_host),
-            ))
+    families = _families(normal)
+    for family in families:
+        for src, src_host in normal.items():
+            for dst, dst_host in normal.items():
+                if src == dst:
+                    continue
+                address = dst_host['probe'].get(_PROBE_KEYS[family]) or None
+                result = src_host['results'].get(address or '', {})
+                pairs.append(dict(
+                    src=src, dst=dst, family=family, address=address,
+                    reached=bool(result.get('reached')),
+                    rtt_ms=result.get('rtt_ms'),
+                    df_max=result.get('df_max'),
+                    connection=_connection(src_host, dst_host, family),
+                ))
     report = {
         'hosts': report_hosts,
         'pairs': pairs,
+        'families': families,
         'drift': drift,
         'backends': sorted(set(host['backend'] for host in normal.values())),
     }
@@ -243,20 +283,30 @@ def _bytes(value):
     return '-' if value is None else ('%d B' % value)
 
 
+def _family_tag(pair):
+    """'' for IPv4 (as before dual stack), 'IPv6 ' for IPv6."""
+    return 'IPv6 ' if pair.get('family') == 6 else ''
+
+
 def _summary(report):
     pairs = report['pairs']
     reached = sum(1 for pair in pairs if pair['reached'])
-    lines = ['%d hosts, backend %s: %d of %d pairs reach each other, %s' % (
-        len(report['hosts']), ', '.join(report['backends']), reached, len(pairs),
+    families = report.get('families') or [4]
+    lines = ['%d hosts, backend %s%s: %d of %d pairs reach each other, %s' % (
+        len(report['hosts']), ', '.join(report['backends']),
+        '' if families == [4] else ', ' + ' and '.join(_FAMILY_NAMES[f] for f in families), reached, len(pairs),
         'no host differs from the plan' if not report['drift'] else
         '%d host(s) differ from the plan' % len(report['drift']))]
     for host in report['hosts']:
-        lines.append('%s  underlay %s  subnet %s  probe %s' % (
-            host['name'], host['underlay_ip'], host['subnet'], host['probe_ip'] or '-'))
+        line = '%s  underlay %s  subnet %s  probe %s' % (host['name'], host['underlay_ip'], host['subnet'], host['probe_ip'] or '-')
+        if 6 in families:
+            line += '  underlay6 %s  subnet6 %s  probe6 %s' % tuple(host.get(key) or '-' for key in ('underlay_ip6', 'subnet_v6', 'probe_ip6'))
+        lines.append(line)
     for pair in pairs:
         state = 'ok  ' if pair['reached'] else 'MISS'
-        lines.append('%s -> %s  %s  rtt %s  DF max %s  %s' % (
-            pair['src'], pair['dst'], state, _ms(pair['rtt_ms']), _bytes(pair['df_max']), pair['connection']['label']))
+        lines.append('%s -> %s  %s%s  rtt %s  DF max %s  %s' % (
+            pair['src'], pair['dst'], _family_tag(pair), state, _ms(pair['rtt_ms']), _bytes(pair['df_max']),
+            pair['connection']['label']))
     for name, problems in sorted(report['drift'].items()):
         for problem in problems:
             lines.append('differs from the plan: %s: %s' % (name, problem))
@@ -334,33 +384,38 @@ def _svg(report):
     width = 960
     height = 300 if len(hosts) <= 2 else 440 + 40 * (len(hosts) - 3)
     centres = dict(zip((host['name'] for host in hosts), _layout(len(hosts), width, height)))
-    by_pair = dict(((pair['src'], pair['dst']), pair) for pair in report['pairs'])
-    # Crop the drawing to the nodes (each 220 x 104) plus a margin.
+    # A line per pair of hosts, for every family: (src, dst) -> its pairs.
+    by_pair = {}
+    for pair in report['pairs']:
+        by_pair.setdefault((pair['src'], pair['dst']), []).append(pair)
+    dual = 6 in (report.get('families') or [4])
+    # Crop the drawing to the nodes (each 220 x 104, 136 with IPv6's lines) plus a margin.
+    half = 68 if dual else 52
     xs = [centre[0] for centre in centres.values()]
     ys = [centre[1] for centre in centres.values()]
-    left, top = min(xs) - 130, min(ys) - 62
-    box = (left, top, max(xs) + 130 - left, max(ys) + 62 - top)
+    left, top = min(xs) - 130, min(ys) - half - 10
+    box = (left, top, max(xs) + 130 - left, max(ys) + half + 10 - top)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="%.0f %.0f %.0f %.0f" role="img" '
            'aria-label="Hosts and how they are connected">' % box]
     names = [host['name'] for host in hosts]
     for i, src in enumerate(names):
         for dst in names[i + 1:]:
-            there, back = by_pair[(src, dst)], by_pair[(dst, src)]
-            kinds = set([there['connection']['kind'], back['connection']['kind']])
+            both = by_pair[(src, dst)] + by_pair[(dst, src)]
+            kinds = set(p['connection']['kind'] for p in both)
             kind = kinds.pop() if len(kinds) == 1 else 'mixed'
             colour = _COLOURS.get(kind, '#6b7280')
-            reached = there['reached'] and back['reached']
+            reached = all(p['reached'] for p in both)
             (x1, y1), (x2, y2) = centres[src], centres[dst]
             label = _KIND_NAMES.get(kind, 'mixed') if reached else 'unreachable'
-            rtts = [p['rtt_ms'] for p in (there, back) if p['rtt_ms'] is not None]
+            rtts = [p['rtt_ms'] for p in both if p['rtt_ms'] is not None]
             if reached and rtts:
                 label += ' \u00b7 %.2f ms' % (sum(rtts) / len(rtts))
-            sizes = [p['df_max'] for p in (there, back) if p['df_max'] is not None]
+            sizes = [p['df_max'] for p in both if p['df_max'] is not None]
             if reached and sizes:
                 label += ' \u00b7 DF %d' % min(sizes)
             out.append('<g class="link %s" data-pair="%s|%s">' % (_e(kind), _e(src), _e(dst)))
-            out.append('<title>%s</title>' % _e('%s \u2192 %s: %s\n%s \u2192 %s: %s' % (
-                src, dst, there['connection']['label'], dst, src, back['connection']['label'])))
+            out.append('<title>%s</title>' % _e('\n'.join('%s \u2192 %s %s: %s' % (
+                p['src'], p['dst'], _FAMILY_NAMES[p.get('family', 4)], p['connection']['label']) for p in both)))
             out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"%s/>' % (
                 x1, y1, x2, y2, '#dc2626' if not reached else colour, '' if reached else ' stroke-dasharray="8 6"'))
             mx, my = (x1 + x2) / 2.0, (y1 + y2) / 2.0
@@ -375,29 +430,31 @@ def _svg(report):
         drifted = bool(host['drift'])
         out.append('<g class="host" data-host="%s">' % _e(host['name']))
         out.append('<title>%s</title>' % _e('\n'.join([host['name']] + host['drift'])))
-        out.append('<rect x="%.1f" y="%.1f" width="220" height="104" rx="12" fill="%s" stroke="%s" stroke-width="%s"/>' % (
-            x - 110, y - 52, '#fff7f7' if drifted else '#ffffff', '#dc2626' if drifted else '#334155', 3 if drifted else 1.5))
+        out.append('<rect x="%.1f" y="%.1f" width="220" height="%d" rx="12" fill="%s" stroke="%s" stroke-width="%s"/>' % (
+            x - 110, y - half, 2 * half, '#fff7f7' if drifted else '#ffffff', '#dc2626' if drifted else '#334155', 3 if drifted else 1.5))
         out.append('<text x="%.1f" y="%.1f" text-anchor="middle" font-size="16" font-weight="700" fill="#111827">%s</text>' % (
-            x, y - 28, _e(host['name'])))
+            x, y - half + 24, _e(host['name'])))
         lines = [
             'underlay %s' % (host['underlay_ip'] or '-'),
             'subnet %s' % (host['subnet'] or '-'),
             'probe %s' % (host['probe_ip'] or '-'),
-            'differs from the plan' if drifted else 'matches the plan',
         ]
+        if dual:
+            lines += ['subnet %s' % (host.get('subnet_v6') or '-'), 'probe %s' % (host.get('probe_ip6') or '-')]
+        lines.append('differs from the plan' if drifted else 'matches the plan')
         for n, line in enumerate(lines):
-            colour = '#374151' if n < 3 else ('#b91c1c' if drifted else '#15803d')
+            colour = '#374151' if n < len(lines) - 1 else ('#b91c1c' if drifted else '#15803d')
             out.append('<text x="%.1f" y="%.1f" text-anchor="middle" font-size="12.5" fill="%s">%s</text>' % (
-                x, y - 8 + 16 * n, colour, _e(line)))
+                x, y - half + 44 + 16 * n, colour, _e(line)))
         out.append('</g>')
     out.append('</svg>')
     return '\n'.join(out)
 
 
-def _matrix(report):
+def _matrix(report, family=4):
     names = [host['name'] for host in report['hosts']]
-    by_pair = dict(((pair['src'], pair['dst']), pair) for pair in report['pairs'])
-    out = ['<table class="matrix"><thead><tr><th>from \\ to</th>']
+    by_pair = dict(((pair['src'], pair['dst']), pair) for pair in report['pairs'] if pair.get('family', 4) == family)
+    out = ['<table class="matrix" data-family="%d"><thead><tr><th>from \\ to</th>' % family]
     out.extend('<th>%s</th>' % _e(name) for name in names)
     out.append('</tr></thead><tbody>')
     for src in names:
@@ -432,12 +489,17 @@ def cluster_report_html(report, title='crosshost.network cluster'):
     legend = ''.join('<span><i style="border-color:%s"></i>%s</span>' % (_COLOURS[k], _e(_KIND_NAMES[k]))
                      for k in kinds if k in _COLOURS)
     legend += '<span><i style="border-color:#dc2626;border-top-style:dashed"></i>unreachable</span>'
+    families = report.get('families') or [4]
+
+    def both(host, key):  # a cell with the IPv6 value under the IPv4 one
+        values = [host.get(key)] + ([host.get(key + '6' if key.endswith('ip') else key + '_v6')] if 6 in families else [])
+        return '<br>'.join(_e(value or '-') for value in values)
     rows = ''.join(
         '<tr data-host="%s"><th>%s</th><td class="mono">%s%s</td><td class="mono">%s</td><td class="mono">%s</td>'
         '<td class="mono">%s</td><td>%s</td></tr>' % (
-            _e(h['name']), _e(h['name']), _e(h['underlay_ip']),
+            _e(h['name']), _e(h['name']), both(h, 'underlay_ip'),
             ' (%s)' % _e(h['underlay_interface']) if h['underlay_interface'] else '',
-            _e(h['subnet']), _e(h['gateway']), _e(h['probe_ip'] or '-'), _e(h['backend']))
+            both(h, 'subnet'), both(h, 'gateway'), both(h, 'probe_ip'), _e(h['backend']))
         for h in report['hosts'])
     if report.get('drift'):
         drift = '<ul class="drift">%s</ul>' % ''.join(
@@ -446,8 +508,15 @@ def cluster_report_html(report, title='crosshost.network cluster'):
     else:
         drift = '<p class="none">Every host matches the plan.</p>'
     paths = ''.join(
-        '<tr><td>%s \u2192 %s</td><td class="mono">%s</td></tr>' % (_e(p['src']), _e(p['dst']), _e(p['connection']['label']))
+        '<tr><td>%s \u2192 %s%s</td><td class="mono">%s</td></tr>' % (
+            _e(p['src']), _e(p['dst']), ' (%s)' % _FAMILY_NAMES[p['family']] if len(families) > 1 else '', _e(p['connection']['label']))
         for p in pairs)
+    matrices = ''.join(
+        '<section><h2>Reachability%s (probe container to probe container)</h2>%s'
+        '<p>Round-trip time is the average of the probe pings; DF max is the largest IP packet '
+        'that passes with the don\'t-fragment bit set.</p></section>' % (
+            '' if families == [4] else ' over ' + _FAMILY_NAMES[family], _matrix(report, family))
+        for family in families)
     return ''.join([
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -456,9 +525,7 @@ def cluster_report_html(report, title='crosshost.network cluster'):
             _e(title), 'ok' if good else 'bad',
             'all good' if good else 'needs attention', _e(report.get('summary', [''])[0])),
         '<section><h2>Hosts and links</h2><div class="legend">%s</div>%s</section>' % (legend, _svg(report)),
-        '<section><h2>Reachability (probe container to probe container)</h2>%s'
-        '<p>Round-trip time is the average of the probe pings; DF max is the largest IP packet '
-        'that passes with the don\'t-fragment bit set.</p></section>' % _matrix(report),
+        matrices,
         '<section><h2>Differences from the plan</h2>%s</section>' % drift,
         '<section><h2>Hosts</h2><table><thead><tr><th>host</th><th>underlay</th><th>container subnet</th>'
         '<th>bridge gateway</th><th>probe</th><th>backend</th></tr></thead><tbody>%s</tbody></table></section>' % rows,

@@ -23,8 +23,8 @@ import json
 
 from ansible_collections.crosshost.network.plugins.module_utils._flannel import BACKEND_OVERHEAD
 
-# Ranges that must never carry containers, per IP version. IPv6 is listed so that an
-# IPv6 cluster network gets the same check the day it is accepted.
+# Ranges that must never carry containers, per IP version. The IPv6 documentation
+# prefix 2001:db8::/32 is allowed (the tests use it), as are unique local addresses.
 RESERVED_RANGES = {
     4: (
         ('0.0.0.0/8', '"this network" (0.0.0.0/8)'),
@@ -37,10 +37,21 @@ RESERVED_RANGES = {
     6: (
         ('::/128', 'unspecified'),
         ('::1/128', 'loopback'),
+        ('::/96', 'IPv4-compatible (deprecated, RFC 4291)'),
+        ('::ffff:0:0/96', 'IPv4-mapped'),
+        ('64:ff9b::/96', 'NAT64 well-known prefix'),
+        ('64:ff9b:1::/48', 'local-use NAT64'),
+        ('100::/64', 'discard-only'),
+        ('2001::/23', 'IETF protocol assignments (Teredo, ORCHID, ...)'),
+        ('2002::/16', '6to4'),
+        ('5f00::/16', 'SRv6 SIDs'),
+        ('fec0::/10', 'site-local (deprecated)'),
         ('fe80::/10', 'link-local'),
         ('ff00::/8', 'multicast'),
     ),
 }
+EXAMPLE_NETWORKS = {4: '100.64.0.0/16', 6: 'fd00:64::/48'}
+IPV6_MIN_MTU = 1280
 
 BACKENDS = ('static_routes', 'vxlan', 'flanneld', 'pipework', 'none')
 MIN_MTU = 576
@@ -53,7 +64,7 @@ def reserved_range_errors(network, host, what='crosshost_network'):
         reserved = ipaddress.ip_network(cidr)
         if network.overlaps(reserved):
             errors.append('host %s: %s %s overlaps the %s range %s, which must never carry containers: '
-                          'choose another range, e.g. 100.64.0.0/16' % (host, what, network, name, reserved))
+                          'choose another range, e.g. %s' % (host, what, network, name, reserved, EXAMPLE_NETWORKS[network.version]))
     return errors
 
 
@@ -87,9 +98,11 @@ def interface_errors(host, var, device, interfaces, why):
     return []
 
 
-def route_errors(host, network, routes, own_subnet, own_devices):
-    """Routes the host already has that overlap the cluster network (ours excepted)."""
+def route_errors(host, network, routes, own_subnet, own_devices, what='crosshost_network'):
+    """Routes the host already has that overlap the cluster network (ours excepted); none without one."""
     errors = []
+    if network is None:
+        return errors
     for route in routes or []:
         if route.get('ours') or route.get('dev') in own_devices or route.get('table') == 'local':
             continue
@@ -103,10 +116,10 @@ def route_errors(host, network, routes, own_subnet, own_devices):
             continue
         if own_subnet is not None and dst.subnet_of(own_subnet):
             continue
-        errors.append('host %s: route %s%s (proto %s, table %s) overlaps crosshost_network %s: '
-                      'choose a crosshost_network that avoids it, or remove the route'
+        errors.append('host %s: route %s%s (proto %s, table %s) overlaps %s %s: '
+                      'choose a %s that avoids it, or remove the route'
                       % (host, dst, ' dev %s' % route['dev'] if route.get('dev') else '', route.get('protocol'),
-                         route.get('table', 'main'), network))
+                         route.get('table', 'main'), what, network, what))
     return errors
 
 
@@ -162,6 +175,22 @@ def host_state_errors(host, data, network, entry, explicit_interface):
     errors.extend(route_errors(host, network, data.get('routes'), own_subnet, set(data.get('own_devices') or ())))
     errors.extend(backend_host_errors(host, data, entry))
     errors.extend(daemon_json_errors(host, data.get('docker_daemon_json')))
+    return errors
+
+
+def ipv6_host_errors(host, data, network_v6, own_subnet_v6, underlay_mtu):
+    """What refutes the cluster's IPv6 network on one host: routes overlapping it, and
+    an MTU left to the containers below IPv6's minimum (1280)."""
+    errors = route_errors(host, network_v6, data.get('routes'), own_subnet_v6, set(data.get('own_devices') or ()),
+                          what='crosshost_network_v6')
+    backend = data.get('backend')
+    encap = {'vxlan': 'vxlan', 'flanneld': (data.get('overlay') or {}).get('flanneld_backend_type') or 'vxlan'}.get(backend)
+    overhead = BACKEND_OVERHEAD.get(encap, 0) if encap else 0
+    if underlay_mtu - overhead < IPV6_MIN_MTU:
+        errors.append('host %s: crosshost_underlay_mtu %d leaves the containers an MTU of %d%s, below IPv6\'s minimum of %d: '
+                      'raise the MTU of the underlay (or crosshost_underlay_mtu), or leave crosshost_network_v6 unset'
+                      % (host, underlay_mtu, underlay_mtu - overhead, ' (%d bytes of %s encapsulation)' % (overhead, encap) if overhead else '',
+                         IPV6_MIN_MTU))
     return errors
 
 

@@ -159,6 +159,15 @@ def parse_body(text):
     return value if isinstance(value, dict) else {}
 
 
+def _first_kv(responses):
+    """The first key-value that the range requests of a failed transaction returned, or None."""
+    for response in responses:
+        kvs = response.get('response_range', {}).get('kvs', [])
+        if kvs:
+            return decode_kv(kvs[0])
+    return None
+
+
 class EtcdClient:
     """etcd v3 over the JSON gateway; every method raises :class:`EtcdError` on failure.
 
@@ -280,12 +289,7 @@ class EtcdClient:
     def _guarded(self, compare, request, key):
         """Run ``request`` only if ``compare`` holds; else return the key's current kv."""
         ok, responses = self.txn([compare], [request], [dict(request_range=dict(key=b64(key)))])
-        if ok:
-            return True, None
-        kvs = []
-        for response in responses:
-            kvs.extend(response.get('response_range', {}).get('kvs', []))
-        return False, decode_kv(kvs[0]) if kvs else None
+        return (True, None) if ok else (False, _first_kv(responses))
 
     def create(self, key, value, lease=0):
         """Write ``key`` only if it does not exist (create_revision == 0).
@@ -305,6 +309,21 @@ class EtcdClient:
             put['lease'] = str(lease)
         compare = dict(key=b64(key), target='MOD', result='EQUAL', mod_revision=str(mod_revision))
         return self._guarded(compare, dict(request_put=put), key)
+
+    def move(self, old_key, mod_revision, key, value, lease=0):
+        """Write ``key`` and delete ``old_key`` in one transaction (a lease changing its key).
+
+        Only if ``key`` does not exist and ``old_key`` is unchanged since ``mod_revision``;
+        returns ``(True, None)``, or ``(False, current kv of key or None)``.
+        """
+        put = dict(key=b64(key), value=b64(value))
+        if lease:
+            put['lease'] = str(lease)
+        compare = [dict(key=b64(key), target='CREATE', result='EQUAL', create_revision='0'),
+                   dict(key=b64(old_key), target='MOD', result='EQUAL', mod_revision=str(mod_revision))]
+        ok, responses = self.txn(compare, [dict(request_put=put), dict(request_delete_range=dict(key=b64(old_key)))],
+                                 [dict(request_range=dict(key=b64(key)))])
+        return (True, None) if ok else (False, _first_kv(responses))
 
     def delete_if(self, key, mod_revision):
         """Delete ``key`` only if it is unchanged since ``mod_revision``; as :meth:`create`."""

@@ -11,7 +11,10 @@ and ``crosshost.network.flannel_lease``, so that what we write is exactly what f
   ``SubnetMax``, ``EnableIPv6``, ``IPv6Network``, ``Backend`` ...). Like Go's JSON
   decoder, field names are matched case-insensitively when reading;
 * leases: ``<prefix>/subnets/<subnet ip>-<len>``, value
-  ``{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:.."}}``.
+  ``{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:.."}}``;
+  dual stack (``EnableIPv6``): ``<prefix>/subnets/100.64.1.0-24&2001:db8:165:1::-64``, the value
+  with ``"PublicIPv6":"2001:db8:65::11"`` and ``"BackendV6Data":{"VNI":1,"VtepMAC":"02:.."}``
+  (the MAC of the IPv6 VXLAN device).
 
 Subnet arithmetic comes from ``_subnets`` (the controller-side plan uses the same).
 """
@@ -58,7 +61,9 @@ BACKEND_KEYS = (
     ('mtu', 'MTU', None),  # underlay MTU: we use it for every backend's MTU info
 )
 _PREFIX_RE = re.compile(r'^(/[^/\s]+)+$')
-_LEASE_KEY_RE = re.compile(r'^(\d+\.\d+\.\d+\.\d+)-(\d+)(?:&([0-9a-fA-F:.]+)-(\d+))?$')
+# flanneld writes the IPv6 part as Go prints an address (lower case, shortest form) and
+# reads only that: an upper-case key is not a lease to it, nor to us.
+_LEASE_KEY_RE = re.compile(r'^(\d+\.\d+\.\d+\.\d+)-(\d+)(?:&([0-9a-f:]+)-(\d+))?$')
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
 
@@ -83,21 +88,26 @@ def subnets_prefix(prefix):
     return prefix + '/subnets/'
 
 
-def lease_key(prefix, subnet):
-    """flannel's key of a lease: ``<prefix>/subnets/100.64.3.0-24``."""
-    return '%s%s-%d' % (subnets_prefix(prefix), subnet.network_address, subnet.prefixlen)
+def lease_key(prefix, subnet, subnet_v6=None):
+    """flannel's key of a lease: ``<prefix>/subnets/100.64.3.0-24`` (``&2001:db8:1:3::-64`` dual stack)."""
+    key = '%s%s-%d' % (subnets_prefix(prefix), subnet.network_address, subnet.prefixlen)
+    if subnet_v6 is not None:
+        key += '&%s-%d' % (subnet_v6.network_address, subnet_v6.prefixlen)
+    return key
 
 
 def parse_lease_key(key, prefix):
-    """A lease key -> its IPv4 subnet (dual-stack keys too), or None if it is not one."""
+    """A lease key -> ``(IPv4 subnet, IPv6 subnet or None)``, or None if it is not one."""
     name = key[len(subnets_prefix(prefix)):] if key.startswith(subnets_prefix(prefix)) else None
     match = _LEASE_KEY_RE.match(name or '')
     if not match:
         return None
     try:
-        return ipaddress.IPv4Network('%s/%s' % (match.group(1), match.group(2)))
+        subnet = ipaddress.IPv4Network('%s/%s' % (match.group(1), match.group(2)))
+        subnet_v6 = ipaddress.IPv6Network('%s/%s' % (match.group(3), match.group(4))) if match.group(3) else None
     except ValueError:
         return None
+    return subnet, subnet_v6
 
 
 # ---- JSON helpers -------------------------------------------------------------------
@@ -218,6 +228,7 @@ class NetworkConfig:
         self.enable_ipv6 = bool(self.enable_ipv6)
         self.ipv6_network = None
         self.ipv6_subnet_len = None
+        self.first_v6 = self.last_v6 = None
         if self.enable_ipv6 or _get(doc, 'IPv6Network'):
             self._check_ipv6(_get(doc, 'IPv6Network'), _get(doc, 'IPv6SubnetLen'))
 
@@ -230,21 +241,70 @@ class NetworkConfig:
         return value
 
     def _check_ipv6(self, value, length):
+        """flanneld's rules for IPv6Network, IPv6SubnetLen, IPv6SubnetMin and IPv6SubnetMax."""
         if not value:
             raise FlannelError('EnableIPv6 is true but IPv6Network is missing')
         try:
-            net = ipaddress.ip_network(str(value), strict=True)
+            net = ipaddress.ip_network(str(value).strip(), strict=True)
         except ValueError:
             raise FlannelError('IPv6Network %r is not a valid IPv6 CIDR (host bits must be zero)' % (value,))
         if net.version != 6:
             raise FlannelError('IPv6Network %r is not an IPv6 network' % (value,))
         if length is None or length == 0:
-            length = DEFAULT_IPV6_SUBNET_LEN
-        if not _is_int(length) or not net.prefixlen < length <= MAX_IPV6_SUBNET_LEN:
-            raise FlannelError('IPv6SubnetLen %r is not valid for IPv6Network %s: longer than /%d and at most /%d'
-                               % (length, net, net.prefixlen, MAX_IPV6_SUBNET_LEN))
+            if net.prefixlen > MAX_IPV6_SUBNET_LEN - 2:
+                raise FlannelError('IPv6Network %s is too small: flannel needs at least a /%d' % (net, MAX_IPV6_SUBNET_LEN - 2))
+            length = DEFAULT_IPV6_SUBNET_LEN if net.prefixlen <= DEFAULT_IPV6_SUBNET_LEN - 2 else net.prefixlen + 2
+        if not _is_int(length) or not net.prefixlen + 2 <= length <= MAX_IPV6_SUBNET_LEN:
+            raise FlannelError('IPv6SubnetLen %r is not valid for IPv6Network %s: from /%d (four subnets at least) to /%d'
+                               % (length, net, net.prefixlen + 2, MAX_IPV6_SUBNET_LEN))
         self.ipv6_network = net
         self.ipv6_subnet_len = length
+        self.first_v6, self.last_v6 = 1, (1 << (length - net.prefixlen)) - 1
+        for field in ('IPv6SubnetMin', 'IPv6SubnetMax'):
+            bound = _get(self.doc, field)
+            if bound in (None, ''):
+                continue
+            index = self._bound_v6(bound, field)
+            if field == 'IPv6SubnetMin':
+                self.first_v6 = index
+            else:
+                self.last_v6 = index
+        if self.first_v6 > self.last_v6:
+            raise FlannelError('IPv6SubnetMin %s is above IPv6SubnetMax %s'
+                               % (self.subnet_v6(self.first_v6).network_address, self.subnet_v6(self.last_v6).network_address))
+
+    def _bound_v6(self, value, field):
+        """IPv6SubnetMin/IPv6SubnetMax: the address of an aligned subnet inside IPv6Network -> its index."""
+        text = str(value).strip()
+        try:
+            address = ipaddress.IPv6Address(text.split('/', 1)[0])
+            if '/' in text and int(text.split('/', 1)[1]) != self.ipv6_subnet_len:
+                raise ValueError(text)
+        except ValueError:
+            raise FlannelError('%s %r is not an IPv6 address of a /%d subnet' % (field, value, self.ipv6_subnet_len))
+        if address not in self.ipv6_network:
+            raise FlannelError('%s %s is outside IPv6Network %s' % (field, address, self.ipv6_network))
+        subnet = ipaddress.IPv6Network((address, self.ipv6_subnet_len), strict=False)
+        if subnet.network_address != address:
+            raise FlannelError('%s %s is not on a /%d boundary (IPv6SubnetLen): did you mean %s?'
+                               % (field, address, self.ipv6_subnet_len, subnet.network_address))
+        return self.index_v6(subnet)
+
+    def subnet_v6(self, index):
+        """The ``index``-th IPv6 subnet of IPv6Network."""
+        size = 1 << (128 - self.ipv6_subnet_len)
+        return ipaddress.IPv6Network((int(self.ipv6_network.network_address) + index * size, self.ipv6_subnet_len))
+
+    def index_v6(self, subnet):
+        return (int(subnet.network_address) - int(self.ipv6_network.network_address)) >> (128 - self.ipv6_subnet_len)
+
+    def fits_v6(self, subnet_v6):
+        """flanneld's test of a lease's IPv6 subnet: none without EnableIPv6, else one it hands out."""
+        if not self.enable_ipv6:
+            return subnet_v6 is None
+        if subnet_v6 is None or subnet_v6.prefixlen != self.ipv6_subnet_len or not subnet_v6.subnet_of(self.ipv6_network):
+            return False
+        return self.first_v6 <= self.index_v6(subnet_v6) <= self.last_v6
 
     def subnet(self, index):
         return subnet_at(self.network, self.subnet_len, index)
@@ -276,6 +336,8 @@ class NetworkConfig:
             enable_ipv6=self.enable_ipv6,
             ipv6_network=str(self.ipv6_network) if self.ipv6_network else None,
             ipv6_subnet_len=self.ipv6_subnet_len,
+            ipv6_subnet_min=str(self.subnet_v6(self.first_v6).network_address) if self.ipv6_network else None,
+            ipv6_subnet_max=str(self.subnet_v6(self.last_v6).network_address) if self.ipv6_network else None,
         )
 
 
@@ -312,6 +374,9 @@ def build_config(params):
         doc['IPv6Network'] = str(params['ipv6_network']).strip()
     if params.get('ipv6_subnet_len'):
         doc['IPv6SubnetLen'] = params['ipv6_subnet_len']
+    for option, field in (('ipv6_subnet_min', 'IPv6SubnetMin'), ('ipv6_subnet_max', 'IPv6SubnetMax')):
+        if params.get(option):
+            doc[field] = str(params[option]).strip().split('/', 1)[0]
     backend_params = params.get('backend') or {}
     backend_type = backend_params.get('type') or DEFAULT_BACKEND
     backend = {'Type': backend_type}
@@ -325,7 +390,8 @@ def build_config(params):
         backend[field] = value
     doc['Backend'] = backend
     # Validate exactly what will be stored; SubnetMin/Max given as CIDRs were cut to addresses.
-    for option, field in (('subnet_min', 'SubnetMin'), ('subnet_max', 'SubnetMax')):
+    for option, field in (('subnet_min', 'SubnetMin'), ('subnet_max', 'SubnetMax'),
+                          ('ipv6_subnet_min', 'IPv6SubnetMin'), ('ipv6_subnet_max', 'IPv6SubnetMax')):
         if params.get(option) and '/' in str(params[option]):
             probe = dict(doc)
             probe[field] = str(params[option]).strip()
@@ -355,9 +421,25 @@ def backend_data(backend_type, vni=None, vtep_mac=None):
     return None
 
 
-def lease_document(public_ip, backend_type, data, public_ipv6=None):
-    """A lease value in flanneld's field order."""
-    return {'PublicIP': str(public_ip), 'PublicIPv6': public_ipv6, 'BackendType': backend_type, 'BackendData': data}
+def lease_document(public_ip, backend_type, data, public_ipv6=None, data_v6=None):
+    """A lease value in flanneld's field order (``BackendV6Data`` only when there is one, as flanneld)."""
+    doc = {'PublicIP': str(public_ip), 'PublicIPv6': str(public_ipv6) if public_ipv6 else None,
+           'BackendType': backend_type, 'BackendData': data}
+    if data_v6 is not None:
+        doc['BackendV6Data'] = data_v6
+    return doc
+
+
+def subnet_entry_v6(subnet_v6):
+    """The IPv6 addresses Docker takes from a host's IPv6 subnet (all '' without one)."""
+    if subnet_v6 is None:
+        return dict(subnet_v6='', gateway_v6='', bip_v6='')
+    gateway = subnet_v6.network_address + 1
+    return dict(subnet_v6=str(subnet_v6), gateway_v6=str(gateway), bip_v6='%s/%d' % (gateway, subnet_v6.prefixlen))
+
+
+def _mac_of(data):
+    return _get(data, 'VtepMAC') if isinstance(data, dict) else None
 
 
 def parse_lease(kv, prefix):
@@ -365,9 +447,10 @@ def parse_lease(kv, prefix):
 
     Leases whose value is not flannel's JSON still hold their subnet (``invalid`` true).
     """
-    subnet = parse_lease_key(kv['key'], prefix)
-    if subnet is None:
+    subnets = parse_lease_key(kv['key'], prefix)
+    if subnets is None:
         return None
+    subnet, subnet_v6 = subnets
     try:
         doc = json.loads(kv['value'])
         if not isinstance(doc, dict):
@@ -376,21 +459,31 @@ def parse_lease(kv, prefix):
     except ValueError:
         doc, invalid = {}, True
     data = _get(doc, 'BackendData')
+    data_v6 = _get(doc, 'BackendV6Data')
     public_ip = _get(doc, 'PublicIP')
+    public_ipv6 = _get(doc, 'PublicIPv6')
     lease = dict(
         key=kv['key'],
         subnet=str(subnet),
         public_ip=public_ip if isinstance(public_ip, str) else None,
-        public_ipv6=_get(doc, 'PublicIPv6'),
+        public_ipv6=public_ipv6 if isinstance(public_ipv6, str) else None,
         backend_type=_get(doc, 'BackendType'),
         backend_data=data,
-        vtep_mac=_get(data, 'VtepMAC') if isinstance(data, dict) else None,
+        backend_v6_data=data_v6,
+        vtep_mac=_mac_of(data),
+        vtep_mac_v6=_mac_of(data_v6),
         lease_id=kv.get('lease') and '%016x' % kv['lease'] or None,
     )
     if invalid:
         lease['invalid'] = True
     lease.update(subnet_entry(subnet))
+    lease.update(subnet_entry_v6(subnet_v6))
     return lease
+
+
+def lease_subnet_v6(lease):
+    """A parsed lease's IPv6 subnet, or None."""
+    return ipaddress.IPv6Network(lease['subnet_v6']) if lease.get('subnet_v6') else None
 
 
 def parse_leases(kvs, prefix):
@@ -410,25 +503,34 @@ def public_view(lease):
     return dict((k, v) for k, v in lease.items() if not k.startswith('_'))
 
 
-def check_subnet(value, config, what='subnet'):
-    """A requested subnet -> IPv4Network that the config hands out, or FlannelError."""
+def _checked(value, what, version, network, length, fits, bounds, fields):
+    """A requested subnet of one family -> its network, or FlannelError naming the field.
+
+    ``fields`` are the config's names of the network, the length and the range (for the messages).
+    """
+    family = 'IPv%d' % version
     text = str(value).strip()
     try:
-        subnet = ipaddress.ip_network(text if '/' in text else '%s/%d' % (text, config.subnet_len), strict=False)
+        subnet = ipaddress.ip_network(text if '/' in text else '%s/%d' % (text, length), strict=False)
     except ValueError:
-        raise FlannelError('%s %r is not a valid IPv4 subnet (e.g. %s)' % (what, value, config.subnet(config.first)))
-    if subnet.version != 4:
-        raise FlannelError('%s %r is not an IPv4 subnet' % (what, value))
-    if subnet.prefixlen < config.network.prefixlen or not subnet.subnet_of(config.network):
-        raise FlannelError('%s %s is outside the flannel Network %s' % (what, subnet, config.network))
-    if subnet.prefixlen != config.subnet_len:
-        raise FlannelError('%s %s is a /%d, but the flannel config hands out /%d subnets (SubnetLen)' % (what, subnet, subnet.prefixlen, config.subnet_len))
-    if str(subnet.network_address) != text.split('/', 1)[0]:
-        raise FlannelError('%s %s is not on a /%d boundary: did you mean %s?' % (what, text, config.subnet_len, subnet))
-    if not config.fits(subnet):
-        raise FlannelError('%s %s is outside SubnetMin..SubnetMax (%s .. %s) of the flannel config'
-                           % (what, subnet, config.subnet(config.first), config.subnet(config.last)))
+        raise FlannelError('%s %r is not a valid %s subnet (e.g. %s)' % (what, value, family, bounds[0]))
+    if subnet.version != version:
+        raise FlannelError('%s %r is not an %s subnet' % (what, value, family))
+    if subnet.prefixlen < network.prefixlen or not subnet.subnet_of(network):
+        raise FlannelError('%s %s is outside the flannel %s %s' % (what, subnet, fields[0], network))
+    if subnet.prefixlen != length:
+        raise FlannelError('%s %s is a /%d, but the flannel config hands out /%d subnets (%s)' % (what, subnet, subnet.prefixlen, length, fields[1]))
+    if subnet.network_address != ipaddress.ip_address(text.split('/', 1)[0]):
+        raise FlannelError('%s %s is not on a /%d boundary: did you mean %s?' % (what, text, length, subnet))
+    if not fits(subnet):
+        raise FlannelError('%s %s is outside %s (%s .. %s) of the flannel config' % (what, subnet, fields[2], bounds[0], bounds[1]))
     return subnet
+
+
+def check_subnet(value, config, what='subnet'):
+    """A requested subnet -> IPv4Network that the config hands out, or FlannelError."""
+    return _checked(value, what, 4, config.network, config.subnet_len, config.fits,
+                    (config.subnet(config.first), config.subnet(config.last)), ('Network', 'SubnetLen', 'SubnetMin..SubnetMax'))
 
 
 def free_subnets(config, leases, skip=()):
@@ -442,6 +544,54 @@ def free_subnets(config, leases, skip=()):
     for index in range(config.first, config.last + 1):
         if index not in taken:
             yield config.subnet(index)
+
+
+def check_subnet_v6(value, config, what='subnet_v6'):
+    """A requested IPv6 subnet -> IPv6Network that the config hands out, or FlannelError."""
+    if not config.enable_ipv6:
+        raise FlannelError('%s %s is given, but the flannel config does not enable IPv6 (EnableIPv6)' % (what, value))
+    return _checked(value, what, 6, config.ipv6_network, config.ipv6_subnet_len, config.fits_v6,
+                    (config.subnet_v6(config.first_v6), config.subnet_v6(config.last_v6)),
+                    ('IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin..IPv6SubnetMax'))
+
+
+def free_subnet_v6(config, leases):
+    """The lowest IPv6 subnet of the config that no lease holds, or FlannelError."""
+    taken = set()
+    for lease in leases:
+        subnet_v6 = lease_subnet_v6(lease)
+        if subnet_v6 is not None and subnet_v6.prefixlen == config.ipv6_subnet_len and subnet_v6.subnet_of(config.ipv6_network):
+            taken.add(config.index_v6(subnet_v6))
+    for index in range(config.first_v6, config.last_v6 + 1):
+        if index not in taken:
+            return config.subnet_v6(index)
+    raise FlannelError('no free IPv6 subnet left in %s: all %d subnets /%d from %s to %s are leased'
+                       % (config.ipv6_network, config.last_v6 - config.first_v6 + 1, config.ipv6_subnet_len,
+                          config.subnet_v6(config.first_v6).network_address, config.subnet_v6(config.last_v6).network_address))
+
+
+def choose_v6(config, leases, public_ip, keep, subnet_v6=None, preferred_v6=None):
+    """The IPv6 subnet the host's lease should carry (pure), None without EnableIPv6.
+
+    A pin wins (FlannelError when another host holds it); else the kept lease's own IPv6
+    subnet when it still fits; else ``preferred_v6`` when free; else the lowest free one.
+    """
+    if not config.enable_ipv6:
+        return None
+    others = [lease for lease in leases if lease['public_ip'] != public_ip]
+    held = dict((lease['subnet_v6'], lease) for lease in others if lease.get('subnet_v6'))
+    if subnet_v6 is not None:
+        holder = held.get(str(subnet_v6))
+        if holder is not None:
+            raise FlannelError('IPv6 subnet %s is already leased to %s (key %s): release it there first, or pin another subnet'
+                               % (subnet_v6, holder['public_ip'] or 'an unreadable lease', holder['key']))
+        return subnet_v6
+    current = lease_subnet_v6(keep) if keep is not None else None
+    if current is not None and config.fits_v6(current) and str(current) not in held:
+        return current
+    if preferred_v6 is not None and str(preferred_v6) not in held:
+        return preferred_v6
+    return free_subnet_v6(config, others)
 
 
 def choose(config, leases, public_ip, subnet=None, preferred=None):
@@ -463,7 +613,10 @@ def choose(config, leases, public_ip, subnet=None, preferred=None):
                                % (subnet, holder['public_ip'] or 'an unreadable lease', holder['key']))
         keep = holder
         return dict(keep=keep, want=None if keep else subnet, remove=[lease for lease in own if lease is not keep])
+    # A lease whose IPv4 subnet still fits is kept, also when its IPv6 part must change
+    # (IPv6 turned on or off): the host keeps its IPv4 subnet under the new key.
     usable = [lease for lease in own if config.fits(ipaddress.IPv4Network(lease['subnet']))]
+    usable.sort(key=lambda lease: not config.fits_v6(lease_subnet_v6(lease)))
     keep = usable[0] if usable else None
     want = None
     if keep is None and preferred is not None and str(preferred) not in by_subnet:
@@ -474,5 +627,6 @@ def choose(config, leases, public_ip, subnet=None, preferred=None):
 def lease_info(lease, config, ttl=None):
     """The host's lease as returned: the lease plus gateway, MTU info and TTL."""
     info = public_view(lease)
-    info.update(network=str(config.network), mtu=config.overlay_mtu(), underlay_mtu=config.mtu, ttl=ttl)
+    info.update(network=str(config.network), mtu=config.overlay_mtu(), underlay_mtu=config.mtu, ttl=ttl,
+                network_v6=str(config.ipv6_network) if config.enable_ipv6 else '')
     return info

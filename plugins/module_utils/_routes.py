@@ -118,9 +118,14 @@ def build_route(spec, state, table_names):
     hint = ip_family(via) if via else (ip_family(src) if src else 4)
     dst = parse_dst(raw_dst, hint)
     family = ip_family(dst)
-    for name, addr in (('via', via), ('src', src)):
-        if addr and ip_family(addr) != family:
-            raise InvalidValue('%s: %s %s is IPv%d but dst %s is IPv%d' % (label, name, addr, 6 if family == 4 else 4, dst, family))
+    if src and ip_family(src) != family:
+        raise InvalidValue('%s: src %s is IPv%d but dst %s is IPv%d' % (label, src, ip_family(src), dst, family))
+    if via and family == 6 and ip_family(via) == 4:
+        # Measured on Linux 6.18: `ip -6 route add ... via inet A.B.C.D` fails with "IPv6 does
+        # not support RTA_VIA attribute", and a nexthop object with "IPv6 routes can not use an
+        # IPv4 nexthop". The other way round (IPv4 route, IPv6 gateway) the kernel takes.
+        raise InvalidValue('%s: via %s is IPv4 but dst %s is IPv6: Linux takes no IPv4 next hop for an IPv6 route'
+                           ' (only an IPv6 gateway for an IPv4 route, RFC 5549)' % (label, via, dst))
     dev = spec.get('dev') or None
     if dev is not None:
         validate_ifname(dev, '%s: dev' % label)
@@ -144,7 +149,7 @@ def build_route(spec, state, table_names):
             raise InvalidValue('%s: onlink needs via (onlink marks the gateway as directly attached)' % label)
         if onlink and not dev:
             raise InvalidValue('%s: onlink needs dev (the device the gateway is attached to)' % label)
-        if via and family == 6 and not dev and ipaddress.ip_address(via).is_link_local:
+        if via and ip_family(via) == 6 and not dev and ipaddress.ip_address(via).is_link_local:
             raise InvalidValue('%s: link-local gateway %s needs dev' % (label, via))
     return dict(family=family, dst=dst, via=via, dev=dev, onlink=onlink, metric=metric, table=table, src=src, mtu=mtu)
 
@@ -287,7 +292,7 @@ class OnLink:
 
     def check(self, want):
         """The device the gateway of ``want`` is on link from; InvalidValue if none (see the kernel's nexthop checks)."""
-        key = (want['family'], want['table'], want['via'], want['dev'])
+        key = (want['table'], want['via'], want['dev'])
         if key not in self.cache:
             self.cache[key] = self._check(want)
         if self.cache[key] is None:
@@ -299,19 +304,30 @@ class OnLink:
         return self.cache[key]
 
     def _check(self, want):
+        # The gateway's own family decides (an IPv4 route may have an IPv6 gateway).
         gateway = ipaddress.ip_address(want['via'])
-        if want['family'] == 6 and gateway.is_link_local:
+        family = gateway.version
+        if family == 6 and gateway.is_link_local:
             return want['dev']  # on link on its device by definition (dev is required)
         candidates = []
         for table in set((want['table'], MAIN_TABLE, TABLE_NAMES['default'])):
-            candidates += [(prefixlen, route) for prefixlen, route in self.covering(want['family'], table, gateway)
+            candidates += [(prefixlen, route) for prefixlen, route in self.covering(family, table, gateway)
                            if not want['dev'] or route['dev'] == want['dev']]
-        if want['family'] == 4:
+        if family == 4:
             # IPv4 looks for a route of scope link, skipping more specific gateway routes.
             candidates = [item for item in candidates if _connected(item[1])]
         # IPv6 takes the longest match, which must not itself need a gateway.
         best = max(candidates, key=lambda item: item[0])[1] if candidates else None
         return best['dev'] if best is not None and _connected(best) else None
+
+
+def via_argv(route):
+    """``via GW``, or ``via inet6 GW`` for an IPv6 gateway of an IPv4 route (RFC 5549); [] without gateway."""
+    if not route['via']:
+        return []
+    if ip_family(route['via']) != route['family']:
+        return ['via', 'inet6', route['via']]
+    return ['via', route['via']]
 
 
 def compute_plan(want, have, links, state='present', purge=False, purge_tables=None, purge_devices=None, force=False):
@@ -368,16 +384,13 @@ def compute_plan(want, have, links, state='present', purge=False, purge_tables=N
     plan = Plan()
     for route in deletes:
         argv = ['route', 'del', route['dst'], 'table', route['table'], 'proto', PROTO_ID, 'metric', route['metric']]
-        if route['via']:
-            argv += ['via', route['via']]
+        argv += via_argv(route)
         if route['dev']:
             argv += ['dev', route['dev']]
         plan.add_ip(*argv)
     # Device routes first: a gateway route of this run may need one of them.
     for route in sorted(replaces, key=lambda r: bool(r['via'])):
-        argv = ['route', 'replace', route['dst']]
-        if route['via']:
-            argv += ['via', route['via']]
+        argv = ['route', 'replace', route['dst']] + via_argv(route)
         if route['dev']:
             argv += ['dev', route['dev']]
         if route['onlink']:

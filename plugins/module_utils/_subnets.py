@@ -9,8 +9,9 @@ share them, so this file must never import anything outside the stdlib.
 
 Vocabulary (flannel-compatible):
 
-* *network*: the whole container network of the cluster, e.g. ``100.64.0.0/16``.
-* *subnet_len*: prefix length of one host's subnet, e.g. ``24``.
+* *network*: the whole container network of the cluster, e.g. ``100.64.0.0/16``, or
+  its IPv6 network (``2001:db8:100::/48``): the same rules apply to both families.
+* *subnet_len*: prefix length of one host's subnet, e.g. ``24`` (IPv6: ``64``).
 * *SubnetMin .. SubnetMax*: the subnets that are handed out; by default the 2nd
   to the last one, so the first subnet of the network is never given to a host.
 
@@ -29,7 +30,13 @@ import hashlib
 import ipaddress
 
 MAX_SUBNET_LEN = 30  # smallest subnet with a gateway and at least one container (flannel's limit)
+# Per IP version: the longest subnet length, and an example network for hints.
+MAX_SUBNET_LENS = {4: MAX_SUBNET_LEN, 6: 126}
+EXAMPLE_NETWORKS = {4: '100.64.0.0/16', 6: 'fd00:64::/48'}
+# The variables naming a version's cluster values, for messages (IPv4 first).
+NETWORK_VARS = {4: 'crosshost_network', 6: 'crosshost_network_v6'}
 DEFAULT_MTU = 1500
+_FAMILY = {4: 'IPv4', 6: 'IPv6'}
 
 
 class SubnetError(ValueError):
@@ -56,53 +63,69 @@ def _text(value):
     return str(value).strip()
 
 
-def parse_network(value, what='crosshost_network', host=None):
-    """Parse an IPv4 network in CIDR form (``100.64.0.0/16``), strictly.
+def _network_types(value):
+    return isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+
+
+def parse_network(value, what='crosshost_network', host=None, version=4):
+    """Parse a network of IP ``version`` in CIDR form (``100.64.0.0/16``), strictly.
 
     Host bits must be zero and the prefix must be written out: ``100.64.0.1/16`` or
-    ``100.64.0.0`` are refused, with a hint, instead of being silently changed.
+    ``100.64.0.0`` are refused, with a hint, instead of being silently changed. A parsed
+    network (of either version) is returned as it is.
     """
-    if isinstance(value, ipaddress.IPv4Network):
+    if _network_types(value):
         return value
     text = _text(value)
     if not text:
         raise SubnetError('%s%s is not set' % (_prefix(host), what), host, value)
     if '/' not in text:
-        raise SubnetError('%s%s %r is not a CIDR: write it as address/prefix, e.g. 100.64.0.0/16' % (_prefix(host), what, text), host, value)
+        raise SubnetError('%s%s %r is not a CIDR: write it as address/prefix, e.g. %s'
+                          % (_prefix(host), what, text, EXAMPLE_NETWORKS[version]), host, value)
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
         raise SubnetError('%s%s %r is not a valid CIDR' % (_prefix(host), what, text), host, value)
-    if iface.version != 4:
-        raise SubnetError('%s%s %r is IPv6: only an IPv4 network is supported' % (_prefix(host), what, text), host, value)
+    if iface.version != version:
+        raise SubnetError('%s%s %r is %s: it must be an %s network (the %s one is %s)'
+                          % (_prefix(host), what, text, _FAMILY[iface.version], _FAMILY[version], _FAMILY[iface.version],
+                             NETWORK_VARS[iface.version]), host, value)
     if iface.ip != iface.network.network_address:
         raise SubnetError('%s%s %r has host bits set: did you mean %s?' % (_prefix(host), what, text, iface.network), host, value)
     return iface.network
 
 
-def parse_address(value, what='crosshost_underlay_ip', host=None):
-    """Parse a usable IPv4 unicast address (``198.18.0.11``)."""
-    if isinstance(value, ipaddress.IPv4Address):
+def parse_address(value, what='crosshost_underlay_ip', host=None, version=4):
+    """Parse a usable unicast address of IP ``version`` (``198.18.0.11``, ``2001:db8::11``)."""
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         addr = value
     else:
         text = _text(value)
         if not text:
-            raise SubnetError('%sno underlay address: set %s or gather facts with a default IPv4 route' % (_prefix(host), what), host, value)
+            raise SubnetError('%sno underlay address: set %s or gather facts with a default %s route'
+                              % (_prefix(host), what, _FAMILY[version]), host, value)
         try:
             addr = ipaddress.ip_address(text)
         except ValueError:
-            raise SubnetError('%s%s %r is not a valid IPv4 address' % (_prefix(host), what, text), host, value)
-        if addr.version != 4:
-            raise SubnetError('%s%s %r is IPv6: only an IPv4 underlay is supported' % (_prefix(host), what, text), host, value)
-    if addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address('255.255.255.255'):
+            raise SubnetError('%s%s %r is not a valid %s address' % (_prefix(host), what, text, _FAMILY[version]), host, value)
+        if addr.version != version:
+            raise SubnetError('%s%s %r is %s: it must be an %s address%s'
+                              % (_prefix(host), what, text, _FAMILY[addr.version], _FAMILY[version],
+                                 ' (set an IPv6 underlay address as crosshost_underlay_ip6)' if addr.version == 6 else ''), host, value)
+    if addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address('255.255.255.255') \
+            or (addr.version == 6 and (addr.is_link_local or addr.ipv4_mapped is not None)):
         raise SubnetError('%s%s %s is not a usable unicast address' % (_prefix(host), what, addr), host, value)
     return addr
 
 
 def default_subnet_len(network):
-    """flannel's default: /24 when the network is /22 or larger, else network prefix + 2."""
+    """flannel's default: /24 when the network is /22 or larger, else network prefix + 2.
+
+    IPv6 (flannel's IPv6SubnetLen): /64 when the network is /62 or larger, else prefix + 2.
+    """
     network = parse_network(network)
-    return 24 if network.prefixlen <= 22 else network.prefixlen + 2
+    usual = 24 if network.version == 4 else 64
+    return usual if network.prefixlen <= usual - 2 else network.prefixlen + 2
 
 
 def validate_subnet_len(network, subnet_len, what='crosshost_subnet_len', host=None):
@@ -120,22 +143,23 @@ def validate_subnet_len(network, subnet_len, what='crosshost_subnet_len', host=N
         length = int(_text(subnet_len).lstrip('/'))
     except ValueError:
         raise SubnetError('%s%s %r is not an integer' % (_prefix(host), what, subnet_len), host, subnet_len)
-    if length <= network.prefixlen or length > MAX_SUBNET_LEN:
+    longest = MAX_SUBNET_LENS[network.version]
+    if length <= network.prefixlen or length > longest:
         raise SubnetError(
             '%s%s %d is impossible for network %s: it must be longer than /%d and at most /%d'
-            % (_prefix(host), what, length, network, network.prefixlen, MAX_SUBNET_LEN), host, subnet_len)
+            % (_prefix(host), what, length, network, network.prefixlen, longest), host, subnet_len)
     return length
 
 
 def subnet_at(network, subnet_len, index):
     """The ``index``-th subnet of length ``subnet_len`` inside ``network``."""
-    size = 1 << (32 - subnet_len)
-    return ipaddress.IPv4Network((int(network.network_address) + index * size, subnet_len))
+    size = 1 << (network.max_prefixlen - subnet_len)
+    return type(network)((int(network.network_address) + index * size, subnet_len))
 
 
 def subnet_index(network, subnet_len, subnet):
     """Index of an aligned ``subnet`` of length ``subnet_len`` inside ``network``."""
-    return (int(subnet.network_address) - int(network.network_address)) >> (32 - subnet_len)
+    return (int(subnet.network_address) - int(network.network_address)) >> (network.max_prefixlen - subnet_len)
 
 
 def subnet_count(network, subnet_len):
@@ -153,26 +177,28 @@ def _parse_bound(value, network, subnet_len, what, host):
             subnet = ipaddress.ip_network('%s/%d' % (text, subnet_len), strict=True)
     except ValueError:
         raise SubnetError('%s%s %r is not the address of a /%d subnet of %s' % (_prefix(host), what, text, subnet_len, network), host, value)
-    if subnet.version != 4 or subnet.prefixlen != subnet_len or not subnet.subnet_of(network):
+    if subnet.version != network.version or subnet.prefixlen != subnet_len or not subnet.subnet_of(network):
         raise SubnetError('%s%s %r is not the address of a /%d subnet of %s' % (_prefix(host), what, text, subnet_len, network), host, value)
     return subnet_index(network, subnet_len, subnet)
 
 
-def subnet_bounds(network, subnet_len, subnet_min=None, subnet_max=None, host=None):
+def subnet_bounds(network, subnet_len, subnet_min=None, subnet_max=None, host=None, what='crosshost_subnet'):
     """Return ``(first, last)`` indices of the subnets handed out (inclusive).
 
-    Defaults as flannel: the 2nd subnet and the last one.
+    Defaults as flannel: the 2nd subnet and the last one. ``what`` names the variables
+    (``<what>_min``, ``<what>_max``) in messages.
     """
     network = parse_network(network, host=host)
     subnet_len = validate_subnet_len(network, subnet_len, host=host)
     first, last = 1, subnet_count(network, subnet_len) - 1
     if _text(subnet_min):
-        first = _parse_bound(subnet_min, network, subnet_len, 'crosshost_subnet_min', host)
+        first = _parse_bound(subnet_min, network, subnet_len, what + '_min', host)
     if _text(subnet_max):
-        last = _parse_bound(subnet_max, network, subnet_len, 'crosshost_subnet_max', host)
+        last = _parse_bound(subnet_max, network, subnet_len, what + '_max', host)
     if first > last:
-        raise SubnetError('%scrosshost_subnet_min %s is above crosshost_subnet_max %s'
-                          % (_prefix(host), subnet_at(network, subnet_len, first), subnet_at(network, subnet_len, last)), host, subnet_min)
+        raise SubnetError('%s%s_min %s is above %s_max %s'
+                          % (_prefix(host), what, subnet_at(network, subnet_len, first), what,
+                             subnet_at(network, subnet_len, last)), host, subnet_min)
     return first, last
 
 
@@ -185,10 +211,15 @@ def iter_subnets(network, subnet_len, subnet_min=None, subnet_max=None):
         yield subnet_at(network, subnet_len, index)
 
 
+def _len_var(what):
+    """``crosshost_subnet_v6`` -> ``crosshost_subnet_len_v6``: the length variable beside a subnet one."""
+    return what[:-3] + '_len_v6' if what.endswith('_v6') else what + '_len'
+
+
 def check_subnet(value, network, subnet_len, bounds=None, what='crosshost_subnet', host=None):
     """Validate one host subnet (a pin or a lease): CIDR, length, alignment, range.
 
-    Returns the :class:`ipaddress.IPv4Network`.
+    Returns the :class:`ipaddress.IPv4Network` (or IPv6Network).
     """
     network = parse_network(network)
     text = _text(value)
@@ -198,12 +229,13 @@ def check_subnet(value, network, subnet_len, bounds=None, what='crosshost_subnet
         iface = ipaddress.ip_interface(text)
     except ValueError:
         raise SubnetError('%s%s %r is not a valid CIDR' % (_prefix(host), what, text), host, value)
-    if iface.version != 4 or '/' not in text:
-        raise SubnetError('%s%s %r is not an IPv4 CIDR (e.g. %s)' % (_prefix(host), what, text, subnet_at(network, subnet_len, 1)), host, value)
+    if iface.version != network.version or '/' not in text:
+        raise SubnetError('%s%s %r is not an %s CIDR (e.g. %s)'
+                          % (_prefix(host), what, text, _FAMILY[network.version], subnet_at(network, subnet_len, 1)), host, value)
     subnet = iface.network
     if subnet.prefixlen != subnet_len:
-        raise SubnetError('%s%s %s is a /%d, but the cluster hands out /%d subnets (crosshost_subnet_len)'
-                          % (_prefix(host), what, text, subnet.prefixlen, subnet_len), host, value)
+        raise SubnetError('%s%s %s is a /%d, but the cluster hands out /%d subnets (%s)'
+                          % (_prefix(host), what, text, subnet.prefixlen, subnet_len, _len_var(what)), host, value)
     if iface.ip != subnet.network_address:
         raise SubnetError('%s%s %s is not aligned to a /%d boundary: did you mean %s?' % (_prefix(host), what, text, subnet_len, subnet), host, value)
     if not subnet.subnet_of(network):
@@ -216,7 +248,8 @@ def check_subnet(value, network, subnet_len, bounds=None, what='crosshost_subnet
     return subnet
 
 
-def allocate(hosts, network, subnet_len, kept=None, pins=None, reserved=None, subnet_min=None, subnet_max=None):
+def allocate(hosts, network, subnet_len, kept=None, pins=None, reserved=None, subnet_min=None, subnet_max=None,
+             what='crosshost_subnet'):
     """Give every host one subnet; pure and deterministic.
 
     :param hosts: names of the hosts to plan (any order; they are sorted).
@@ -229,12 +262,13 @@ def allocate(hosts, network, subnet_len, kept=None, pins=None, reserved=None, su
         another present host keeps, or that is reserved, is an error.
     :param reserved: ``{owner: subnet}`` that no host here may be given (e.g. hosts of the
         inventory that this run does not include). Entries that do not fit are ignored.
-    :returns: ``{host: IPv4Network}``, for every host.
+    :param what: the pin variable, for messages (``crosshost_subnet_v6`` for IPv6).
+    :returns: ``{host: IPv4Network}`` (or IPv6Network), for every host.
     :raises SubnetError: naming the host and the value.
     """
     network = parse_network(network)
     subnet_len = validate_subnet_len(network, subnet_len)
-    bounds = subnet_bounds(network, subnet_len, subnet_min, subnet_max)
+    bounds = subnet_bounds(network, subnet_len, subnet_min, subnet_max, what=what)
     names = sorted(set(str(h) for h in hosts))
     kept = dict(kept or {})
     pins = dict((str(h), v) for h, v in (pins or {}).items() if v is not None and _text(v) != '')
@@ -264,16 +298,16 @@ def allocate(hosts, network, subnet_len, kept=None, pins=None, reserved=None, su
     for name in names:
         if name not in pins:
             continue
-        subnet = check_subnet(pins[name], network, subnet_len, bounds, host=name)
+        subnet = check_subnet(pins[name], network, subnet_len, bounds, what=what, host=name)
         index = subnet_index(network, subnet_len, subnet)
         if index in pin_owner:
-            raise SubnetError('hosts %s and %s both pin crosshost_subnet %s' % (pin_owner[index], name, subnet), name, pins[name])
+            raise SubnetError('hosts %s and %s both pin %s %s' % (pin_owner[index], name, what, subnet), name, pins[name])
         if index in taken:
-            raise SubnetError('host %s: crosshost_subnet %s is already taken by host %s' % (name, subnet, taken[index]), name, pins[name])
+            raise SubnetError('host %s: %s %s is already taken by host %s' % (name, what, subnet, taken[index]), name, pins[name])
         if kept_index.get(index, name) != name:
-            raise SubnetError('host %s: crosshost_subnet %s is the subnet that host %s keeps (allocations): '
+            raise SubnetError('host %s: %s %s is the subnet that host %s keeps (allocations): '
                               'pin %s elsewhere or remove its line from the allocations file first'
-                              % (name, subnet, kept_index[index], kept_index[index]), name, pins[name])
+                              % (name, what, subnet, kept_index[index], kept_index[index]), name, pins[name])
         pin_owner[index] = name
         result[name] = subnet
     for index, name in pin_owner.items():
@@ -311,24 +345,30 @@ def allocate(hosts, network, subnet_len, kept=None, pins=None, reserved=None, su
 def overlap_errors(network, host, underlay_ip=None, interfaces=None, own_subnet=None):
     """Why the cluster network cannot live on this host (a list of messages, empty if fine).
 
-    :param interfaces: ``[{'interface': 'eth0', 'addresses': ['198.18.0.11/15', ...]}]``.
+    :param network: the cluster network of one IP version; the addresses of the other
+        version are not looked at.
+    :param interfaces: ``[{'interface': 'eth0', 'addresses': ['198.18.0.11/15', ...],
+        'addresses_v6': [{'cidr': '2001:db8::11/64', ...}]}]``.
     :param own_subnet: the host's planned subnet. Addresses inside it are ours (docker0's
         bip, the VTEP's /32 from an earlier run) and are not conflicts.
     """
     network = parse_network(network)
     errors = []
     if underlay_ip is not None:
-        addr = parse_address(underlay_ip, host=host)
+        addr = parse_address(underlay_ip, host=host, version=network.version)
         if addr in network:
             errors.append('host %s: underlay address %s lies inside the cluster network %s' % (host, addr, network))
     own = parse_network(own_subnet) if own_subnet is not None else None
+    pin_var = 'crosshost_subnet' if network.version == 4 else 'crosshost_subnet_v6'
     for entry in interfaces or []:
-        for cidr in entry.get('addresses') or []:
+        cidrs = entry.get('addresses') or [] if network.version == 4 else \
+            [a.get('cidr') for a in entry.get('addresses_v6') or [] if isinstance(a, dict)]
+        for cidr in cidrs:
             try:
                 iface = ipaddress.ip_interface(_text(cidr))
             except ValueError:
                 continue
-            if iface.version != 4 or not iface.network.overlaps(network):
+            if iface.version != network.version or not iface.network.overlaps(network):
                 continue
             if own is not None and iface.network.subnet_of(own):
                 continue
@@ -336,8 +376,8 @@ def overlap_errors(network, host, underlay_ip=None, interfaces=None, own_subnet=
                 host, entry.get('interface'), iface.with_prefixlen, iface.network, network)
             if own is not None and iface.network.subnet_of(network) and iface.network.prefixlen >= own.prefixlen:
                 # Most likely left from an earlier allocation of this host: say how to keep it.
-                msg += ' (if it is this cluster\'s, left from an earlier run, pin crosshost_subnet: %s)' % (
-                    ipaddress.ip_network('%s/%d' % (iface.ip, own.prefixlen), strict=False))
+                msg += ' (if it is this cluster\'s, left from an earlier run, pin %s: %s)' % (
+                    pin_var, ipaddress.ip_network('%s/%d' % (iface.ip, own.prefixlen), strict=False))
             errors.append(msg)
     return errors
 
@@ -353,8 +393,8 @@ def stable_mac(network, host):
 
 
 def subnet_entry(subnet):
-    """Addresses Docker and the bridges need from one host subnet."""
-    subnet = parse_network(subnet, what='subnet')
+    """Addresses Docker and the bridges need from one host subnet (IPv4 or IPv6)."""
+    subnet = subnet if _network_types(subnet) else ipaddress.ip_network(_text(subnet))
     gateway = subnet.network_address + 1
     return dict(
         subnet=str(subnet),

@@ -34,6 +34,15 @@ description:
     reads only."
   - With O(prune=true), leases whose C(PublicIP) is not in O(known_public_ips) (hosts that
     left the cluster) are deleted instead of lingering until their TTL runs out.
+  - "Dual stack, when the config has C(EnableIPv6): the key also names the host's IPv6 subnet
+    (C(<prefix>/subnets/100.64.1.0-24&2001:db8:165:1::-64)) and the value carries
+    C(PublicIPv6) (O(public_ipv6)) and C(BackendV6Data) (C({\"VNI\":1,\"VtepMAC\":...}), the
+    MAC of the IPv6 VXLAN device, O(vtep_mac_v6)), as flanneld writes them. The IPv6 subnet
+    is O(subnet_v6) if pinned, else the one the host's lease already has, else
+    O(preferred_subnet_v6) if free, else the lowest free one between C(IPv6SubnetMin) and C(IPv6SubnetMax)."
+  - "Turning IPv6 on or off in the config changes the key of the host's lease: the lease
+    keeps its IPv4 subnet and moves to the new key in one etcd transaction (the new key is
+    created only if nobody has it, the old one deleted only if unchanged)."
   - Every run returns all leases (RV(leases)), from which the overlay programs its VXLAN
     peers, and the host's own (RV(lease)).
 author: crosshost.network contributors (@crosshost)
@@ -54,6 +63,30 @@ options:
       - If another host holds it, the module fails naming the holder. If the host holds
         another lease, that one is deleted once the pinned one is created.
       - With O(state=absent), the lease to delete.
+    type: str
+  public_ipv6:
+    description:
+      - The host's C(PublicIPv6), its underlay IPv6 address, which the IPv6 VXLAN device
+        sends from (flanneld's C(--public-ipv6)).
+      - Required with O(state=present) when the config enables IPv6 (C(EnableIPv6)); ignored otherwise.
+    type: str
+  subnet_v6:
+    description:
+      - Pin the host to this IPv6 subnet (V(2001:db8:165:7::/64); an address alone takes the
+        config's C(IPv6SubnetLen)). It must be inside C(IPv6Network), aligned, and between
+        C(IPv6SubnetMin) and C(IPv6SubnetMax); the module fails naming the holder if another host has it.
+    type: str
+  preferred_subnet_v6:
+    description:
+      - An IPv6 subnet to take when the host's lease has none that fits yet and it is free
+        (for example the one the controller-side plan gave the host). Ignored, with a
+        warning, when it does not fit the config.
+    type: str
+  vtep_mac_v6:
+    description:
+      - The MAC address of the host's IPv6 VXLAN device (C(flannel-v6.<VNI>)), stored as
+        C(BackendV6Data.VtepMAC) (vxlan only).
+      - Default a stable, locally administered MAC derived from the config's C(IPv6Network) and O(public_ipv6).
     type: str
   preferred_subnet:
     description:
@@ -105,7 +138,10 @@ attributes:
 notes:
   - The network config (C(<prefix>/config)) must exist for O(state=present); write it with
     M(crosshost.network.flannel_network_config).
-  - Leases are IPv4 only (C(PublicIPv6) is null); with C(EnableIPv6) in the config the module warns.
+  - Every lease has an IPv4 subnet, as with flanneld's etcd subnet manager (its keys start
+    with the IPv4 subnet), so an IPv6-only config (C(EnableIPv4=false)) is refused.
+  - Two hosts never get the same IPv4 subnet (the key is created in a transaction); the
+    IPv6 subnet is chosen free from the leases read at the start of the run, as flanneld does.
   - Renewing a lease (keepalive) is not a change; RV(renewed) says whether it happened.
 seealso:
   - module: crosshost.network.flannel_network_config
@@ -130,6 +166,12 @@ EXAMPLES = r'''
     prune: true
     known_public_ips: "{{ groups['overlay'] | map('extract', hostvars, 'crosshost_underlay_ip') | list }}"
 
+- name: A dual-stack lease (the config has EnableIPv6 and IPv6Network)
+  crosshost.network.flannel_lease:
+    public_ip: 198.18.65.11
+    public_ipv6: 2001:db8:65::11
+    preferred_subnet_v6: 2001:db8:165:1::/64
+
 - name: Release a host's lease
   crosshost.network.flannel_lease:
     public_ip: 198.18.0.13
@@ -150,6 +192,9 @@ lease:
     - C(mtu) is the overlay MTU (C(Backend.MTU) minus the encapsulation, flannel's
       C(FLANNEL_MTU)) and C(underlay_mtu) is C(Backend.MTU); both null when the config has no C(MTU).
     - C(ttl) is the lease's lifetime in seconds after the renewal (null when unknown, 0 without expiry).
+    - "Dual stack: C(subnet_v6), C(gateway_v6), C(bip_v6) (as C(subnet), C(gateway), C(bip)),
+      C(public_ipv6), C(backend_v6_data), C(vtep_mac_v6) and C(network_v6) (the config's
+      C(IPv6Network)); C('') or null without IPv6."
     - C(lease_id) is the etcd lease in hex as etcdctl prints it (null in check mode for a new lease).
   returned: always
   type: dict
@@ -164,7 +209,13 @@ lease:
     public_ipv6: null
     backend_type: vxlan
     backend_data: {"VNI": 1, "VtepMAC": "02:5e:10:c4:9a:21"}
+    backend_v6_data: null
     vtep_mac: 02:5e:10:c4:9a:21
+    vtep_mac_v6: null
+    subnet_v6: ''
+    gateway_v6: ''
+    bip_v6: ''
+    network_v6: ''
     lease_id: 694d7ad0c9ac0a0b
     ttl: 86400
     mtu: 1450
@@ -173,7 +224,8 @@ leases:
   description:
     - All leases under C(<prefix>/subnets/) after the run, lowest subnet first, the host's own included.
     - Each has C(key), C(subnet), C(gateway), C(bip), C(prefixlen), C(public_ip),
-      C(public_ipv6), C(backend_type), C(backend_data), C(vtep_mac) (null unless vxlan) and C(lease_id);
+      C(public_ipv6), C(backend_type), C(backend_data), C(vtep_mac) (null unless vxlan), C(lease_id)
+      and, for dual stack, C(subnet_v6), C(gateway_v6), C(bip_v6), C(backend_v6_data) and C(vtep_mac_v6);
       C(invalid=true) marks a value that is not flannel's JSON.
   returned: always
   type: list
@@ -185,10 +237,15 @@ leases:
       bip: 100.64.1.1/24
       prefixlen: 24
       public_ip: 198.18.0.11
-      public_ipv6: null
+      public_ipv6: 2001:db8:65::11
       backend_type: vxlan
       backend_data: {"VNI": 1, "VtepMAC": "02:5e:10:c4:9a:21"}
+      backend_v6_data: {"VNI": 1, "VtepMAC": "02:7a:33:01:5c:e0"}
       vtep_mac: 02:5e:10:c4:9a:21
+      vtep_mac_v6: 02:7a:33:01:5c:e0
+      subnet_v6: 2001:db8:165:1::/64
+      gateway_v6: 2001:db8:165:1::1
+      bip_v6: 2001:db8:165:1::1/64
       lease_id: 694d7ad0c9ac0a0b
 config:
   description: The effective network config (see M(crosshost.network.flannel_network_config)); null if there is none.
@@ -231,7 +288,9 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     FlannelError,
     backend_data,
     check_subnet,
+    check_subnet_v6,
     choose,
+    choose_v6,
     config_key,
     default_vtep_mac,
     dumps,
@@ -248,7 +307,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     public_view,
     subnets_prefix,
 )
-from ansible_collections.crosshost.network.plugins.module_utils._subnets import SubnetError, parse_address
+from ansible_collections.crosshost.network.plugins.module_utils._subnets import SubnetError, parse_address, stable_mac
 
 
 class LeaseRun:
@@ -261,6 +320,7 @@ class LeaseRun:
         self.check = module.check_mode
         self.commands = []
         self.removed = []
+        self.moved = set()  # keys the host's lease moved away from
         self.renewed = False
         self.ttl_left = None
         self.config = None
@@ -276,8 +336,6 @@ class LeaseRun:
                                    % config_key(self.prefix))
         else:
             self.config = parse_config_text(kv['value'], config_key(self.prefix))
-            if self.config.enable_ipv6:
-                self.module.warn('the flannel config enables IPv6, but flannel_lease hands out IPv4 leases only')
         self.leases = parse_leases(self.client.range(subnets_prefix(self.prefix), prefix=True), self.prefix)
         self.before = list(self.leases)
 
@@ -339,11 +397,11 @@ class LeaseRun:
                 self.client.lease_revoke(kv['lease'])
         return self.local_lease(lease['key'], value, lease_id)
 
-    def create(self, candidates, value, ttl, pinned):
+    def create(self, candidates, subnet_v6, value, ttl, pinned):
         """Take the first candidate subnet nobody has taken meanwhile (one txn per try)."""
         lease_id = self.grant(ttl)
         for subnet in candidates:
-            key = lease_key(self.prefix, subnet)
+            key = lease_key(self.prefix, subnet, subnet_v6)
             if self.check:
                 self.commands.append('create %s %s ttl=%d' % (key, value, ttl))
                 self.ttl_left = ttl
@@ -367,6 +425,25 @@ class LeaseRun:
                            % (config.network, config.last - config.first + 1, config.subnet_len,
                               config.subnet(config.first).network_address, config.subnet(config.last).network_address))
 
+    def move(self, lease, key, value, ttl):
+        """The host's lease under a new key (IPv6 turned on or off, or a new IPv6 subnet): one txn."""
+        kv = lease['_kv']
+        lease_id = kv['lease'] if ttl and kv['lease'] else self.grant(ttl)
+        if lease_id != kv['lease'] or not ttl:
+            self.ttl_left = ttl
+        self.commands.append('move %s -> %s %s ttl=%d' % (lease['key'], key, value, ttl))
+        self.moved.add(lease['key'])
+        if not self.check:
+            ok, current = self.client.move(lease['key'], kv['mod_revision'], key, value, lease_id)
+            if not ok:
+                if lease_id and lease_id != kv['lease']:
+                    self.client.lease_revoke(lease_id)
+                holder = parse_lease(current, self.prefix) if current else None
+                raise FlannelError('lease %s could not move to %s (%s); run again'
+                                   % (lease['key'], key, 'held by %s' % (holder and holder['public_ip'] or 'another host')
+                                      if current else 'it changed meanwhile'))
+        return self.local_lease(key, value, lease_id)
+
     def local_lease(self, key, value, lease_id):
         kv = dict(key=key, value=value, create_revision=0, mod_revision=0, version=0, lease=lease_id)
         lease = parse_lease(kv, self.prefix)
@@ -374,17 +451,22 @@ class LeaseRun:
         return lease
 
     # ---- the states ----------------------------------------------------------------
-    def present(self, public_ip, pin, preferred, mac, ttl):
+    def present(self, public_ip, pin, preferred, mac, ttl, v6):
         config = self.config
         pinned = check_subnet(pin, config, 'subnet') if pin else None
-        wish = None
-        if preferred and not pinned:
-            try:
-                wish = check_subnet(preferred, config, 'preferred_subnet')
-            except FlannelError as exc:
-                self.module.warn('%s; taking a free subnet instead' % exc)
+        wish = self.wish(check_subnet, preferred, 'preferred_subnet') if not pinned else None
+        pinned_v6 = check_subnet_v6(v6['subnet'], config) if v6['subnet'] else None
+        wish_v6 = self.wish(check_subnet_v6, v6['preferred'], 'preferred_subnet_v6') if config.enable_ipv6 and not pinned_v6 else None
+        if config.enable_ipv6 and not v6['public_ip']:
+            raise FlannelError('public_ipv6 is required: the flannel config enables IPv6 (EnableIPv6), and peers need '
+                               'the PublicIPv6 and BackendV6Data of every lease')
         mac = mac or default_vtep_mac(config.network, public_ip)
-        value = dumps(lease_document(public_ip, config.backend_type, backend_data(config.backend_type, config.vni, mac)))
+        public_ipv6, data_v6 = None, None
+        if config.enable_ipv6:
+            public_ipv6 = v6['public_ip']
+            data_v6 = backend_data(config.backend_type, config.vni, v6['vtep_mac'] or stable_mac(config.ipv6_network, public_ipv6))
+        value = dumps(lease_document(public_ip, config.backend_type, backend_data(config.backend_type, config.vni, mac),
+                                     public_ipv6, data_v6))
 
         plan = choose(config, self.leases, str(public_ip), pinned, wish)
         own = plan['keep']
@@ -393,20 +475,32 @@ class LeaseRun:
             plan = dict(keep=None, want=ipaddress.IPv4Network(own['subnet']), remove=[x for x in plan['remove'] if x is not own])
             self.leases = [x for x in self.leases if x is not own]
             own = None
+        subnet_v6 = choose_v6(config, self.leases, str(public_ip), own, pinned_v6, wish_v6)
         if own is not None:
-            own = self.update(own, value, ttl)
+            key = lease_key(self.prefix, ipaddress.IPv4Network(own['subnet']), subnet_v6)
+            own = self.update(own, value, ttl) if key == own['key'] else self.move(own, key, value, ttl)
         else:
             if pinned is not None:
                 candidates = [pinned]
             else:
                 first = [plan['want']] if plan['want'] is not None else []
                 candidates = _chain(first, free_subnets(config, self.leases, skip=first))
-            own = self.create(candidates, value, ttl, pinned is not None)
+            own = self.create(candidates, subnet_v6, value, ttl, pinned is not None)
         for lease in plan['remove']:
             self.remove(lease, 'another lease of %s' % public_ip)
         if not ttl:
             self.ttl_left = 0
         return own
+
+    def wish(self, check, value, what):
+        """A preferred subnet that fits the config, else None (with a warning)."""
+        if not value:
+            return None
+        try:
+            return check(value, self.config, what)
+        except FlannelError as exc:
+            self.module.warn('%s; taking a free subnet instead' % exc)
+            return None
 
     def absent(self, public_ip, subnet):
         targets = []
@@ -439,12 +533,24 @@ class LeaseRun:
         """Leases after the run: read again after real writes, else computed."""
         if self.commands and not self.check:
             return parse_leases(self.client.range(subnets_prefix(self.prefix), prefix=True), self.prefix)
-        gone = set(lease['key'] for lease in self.removed)
+        gone = set(lease['key'] for lease in self.removed) | self.moved
         leases = [lease for lease in self.leases if lease['key'] not in gone and (own is None or lease['key'] != own['key'])]
         if own is not None:
             leases.append(own)
         leases.sort(key=lambda item: ipaddress.IPv4Network(item['subnet']))
         return leases
+
+
+def parse_address_v6(value):
+    """public_ipv6 -> its canonical text; a unicast IPv6 address other hosts can reach, or FlannelError."""
+    try:
+        address = ipaddress.IPv6Address(str(value).strip())
+    except ValueError:
+        raise FlannelError('public_ipv6 %r is not a valid IPv6 address' % (value,))
+    if address.is_multicast or address.is_link_local or address.is_loopback or address.is_unspecified:
+        raise FlannelError('public_ipv6 %s is not a unicast address other hosts can reach (multicast, link-local, '
+                           'loopback or unspecified)' % address)
+    return str(address)
 
 
 # etcd raises shorter TTLs to its own minimum (a few seconds), which would make every run
@@ -467,6 +573,10 @@ def main():
         subnet=dict(type='str'),
         preferred_subnet=dict(type='str'),
         vtep_mac=dict(type='str'),
+        public_ipv6=dict(type='str'),
+        subnet_v6=dict(type='str'),
+        preferred_subnet_v6=dict(type='str'),
+        vtep_mac_v6=dict(type='str'),
         ttl=dict(type='int', default=DEFAULT_LEASE_TTL),
         prune=dict(type='bool', default=False),
         known_public_ips=dict(type='list', elements='str'),
@@ -490,6 +600,9 @@ def main():
         public_ip = str(parse_address(params['public_ip'], what='public_ip')) if params['public_ip'] else None
         keep_ips = set(str(parse_address(ip, what='known_public_ips item')) for ip in params['known_public_ips'] or [])
         mac = normalize_mac(params['vtep_mac']) if params['vtep_mac'] else None
+        v6 = dict(public_ip=parse_address_v6(params['public_ipv6']) if params['public_ipv6'] else None,
+                  vtep_mac=normalize_mac(params['vtep_mac_v6'], 'vtep_mac_v6') if params['vtep_mac_v6'] else None,
+                  subnet=params['subnet_v6'], preferred=params['preferred_subnet_v6'])
         if params['ttl'] != 0 and params['ttl'] < MIN_TTL:
             raise FlannelError('ttl %d is not valid: at least %d seconds, or 0 for no expiry' % (params['ttl'], MIN_TTL))
         if params['prune'] and state == 'query':
@@ -505,7 +618,7 @@ def main():
     try:
         run.read(need_config=state == 'present')
         if state == 'present':
-            own = run.present(public_ip, params['subnet'], params['preferred_subnet'], mac, params['ttl'])
+            own = run.present(public_ip, params['subnet'], params['preferred_subnet'], mac, params['ttl'], v6)
         elif state == 'absent':
             run.absent(public_ip, params['subnet'])
         if params['prune']:

@@ -92,16 +92,32 @@ options:
   enable_ipv6:
     description:
       - C(EnableIPv6), dual stack. Requires O(ipv6_network).
-      - M(crosshost.network.flannel_lease) hands out IPv4 leases only.
+      - M(crosshost.network.flannel_lease) then gives every host an IPv6 subnet beside its
+        IPv4 one, in flanneld's dual-stack lease format.
     type: bool
   ipv6_network:
     description:
-      - C(IPv6Network), the IPv6 CIDR of the overlay, for example V(2001:db8:100::/48).
+      - C(IPv6Network), the IPv6 CIDR of the overlay, for example V(2001:db8:100::/48). Host
+        bits must be zero; at most a /124.
     type: str
   ipv6_subnet_len:
     description:
-      - C(IPv6SubnetLen) (flanneld's default is 64).
+      - C(IPv6SubnetLen), the prefix length of each host's IPv6 subnet.
+      - Omitted (or V(0)), flanneld uses 64 when O(ipv6_network) is a /62 or larger, else the
+        network's prefix length + 2. It must be at least the network's prefix + 2 and at most 126.
     type: int
+  ipv6_subnet_min:
+    description:
+      - C(IPv6SubnetMin), the first IPv6 subnet handed out, as its address (V(2001:db8:100:10::));
+        a CIDR of the subnet is accepted and stored as the address.
+      - Must be inside O(ipv6_network) and aligned to O(ipv6_subnet_len). Omitted, flanneld starts
+        at the second subnet of the network.
+    type: str
+  ipv6_subnet_max:
+    description:
+      - C(IPv6SubnetMax), the last IPv6 subnet handed out, as O(ipv6_subnet_min). Omitted, flanneld
+        uses the last subnet of the network.
+    type: str
   prefix:
     description:
       - flannel's etcd prefix (flanneld's C(--etcd-prefix)); the config is C(<prefix>/config).
@@ -124,6 +140,9 @@ notes:
   - Changing O(network) or O(subnet_len) while hosts hold leases makes those leases unusable;
     the module warns, and M(crosshost.network.flannel_lease) replaces a host's lease that no
     longer fits on its next run. Running flanneld daemons must be restarted to see a new config.
+  - Turning IPv6 on or off (O(enable_ipv6)) changes the key of every lease (the IPv6 subnet is
+    part of it); M(crosshost.network.flannel_lease) moves each host's lease to its new key on the
+    host's next run, keeping its IPv4 subnet.
 seealso:
   - module: crosshost.network.flannel_lease
   - name: flannel configuration
@@ -151,6 +170,12 @@ EXAMPLES = r'''
       type: vxlan
       vni: 1
       mtu: 1500
+
+- name: Dual stack (written as {"Network":"100.64.0.0/16","EnableIPv6":true,"IPv6Network":"2001:db8:100::/48","Backend":{"Type":"vxlan"}})
+  crosshost.network.flannel_network_config:
+    network: 100.64.0.0/16
+    enable_ipv6: true
+    ipv6_network: 2001:db8:100::/48
 
 - name: Remove the config
   crosshost.network.flannel_network_config:
@@ -187,6 +212,8 @@ effective:
     enable_ipv6: false
     ipv6_network: null
     ipv6_subnet_len: null
+    ipv6_subnet_min: null
+    ipv6_subnet_max: null
 commands:
   description: The etcd writes done (or, in check mode, that would be done).
   returned: always
@@ -214,6 +241,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     config_key,
     dumps,
     json_equal,
+    lease_subnet_v6,
     normalize_prefix,
     parse_leases,
     subnets_prefix,
@@ -249,6 +277,8 @@ def main():
         enable_ipv6=dict(type='bool'),
         ipv6_network=dict(type='str'),
         ipv6_subnet_len=dict(type='int'),
+        ipv6_subnet_min=dict(type='str'),
+        ipv6_subnet_max=dict(type='str'),
         prefix=dict(type='str', default=DEFAULT_PREFIX),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
@@ -279,9 +309,9 @@ def main():
             if have_raw is None or have is None or not json_equal(have, want):
                 commands.append('put %s %s' % (key, dumps(want)))
                 for lease in parse_leases(client.range(subnets_prefix(prefix), prefix=True), prefix):
-                    if not config.fits(_net(lease)):
-                        warnings.append('lease %s (of %s) does not fit the new config; flannel_lease replaces it on its host\'s next run'
-                                        % (lease['key'], lease['public_ip']))
+                    if not (config.fits(_net(lease)) and config.fits_v6(lease_subnet_v6(lease))):
+                        warnings.append('lease %s (of %s) does not fit the new config; flannel_lease replaces it (or moves it to '
+                                        'the new key, keeping its IPv4 subnet) on its host\'s next run' % (lease['key'], lease['public_ip']))
                 if not module.check_mode:
                     client.put(key, dumps(want))
         elif kv is not None:

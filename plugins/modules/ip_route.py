@@ -51,7 +51,12 @@ options:
         required: true
       via:
         description:
-          - Gateway address, of the same family as O(routes[].dst).
+          - Gateway address, of the family of O(routes[].dst), or an IPv6 gateway for an IPv4
+            destination (RFC 5549, C(via inet6 ...); Linux 5.2 and later).
+          - An IPv4 gateway for an IPv6 destination is an error before any change - Linux
+            refuses it (C(IPv6 does not support RTA_VIA attribute), and for a nexthop object
+            C(IPv6 routes can not use an IPv4 nexthop)). Route IPv6 via the peer's IPv6
+            address (a global one, or its link-local one with O(routes[].dev)).
           - It must be reachable on link - covered by a directly connected route of the
             namespace (on O(routes[].dev) if given), or by a device route declared in
             the same run - unless O(routes[].onlink=true). An IPv6 link-local gateway
@@ -174,6 +179,13 @@ EXAMPLES = r'''
         via: 198.18.0.1
         dev: veth0
         table: 100
+
+- name: IPv4 container subnets over an IPv6-only underlay (RFC 5549 next hop)
+  crosshost.network.ip_route:
+    routes:
+      - dst: 100.64.2.0/24
+        via: 2001:db8:64::12
+        dev: eth1
 
 - name: A gateway not covered by any local subnet
   crosshost.network.ip_route:

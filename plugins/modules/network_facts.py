@@ -31,12 +31,12 @@ extends_documentation_fragment:
 options:
   gather_subset:
     description:
-      - Which parts to read. V(all), or any of V(interfaces), V(bridges), V(routes),
-        V(neighbours) (alias V(neighbors)) and V(fdb).
+      - Which parts to read. V(all), or any of V(interfaces), V(addresses), V(bridges),
+        V(routes), V(neighbours) (alias V(neighbors)) and V(fdb).
       - Prefix a value with C(!) to leave it out, for example V(!fdb); a list of only
         exclusions starts from V(all).
       - RV(namespace) is always returned. Parts not gathered are absent from the result.
-      - V(interfaces) and V(bridges) cost one C(ip -details address show) together,
+      - V(interfaces), V(addresses) and V(bridges) cost one C(ip -details address show) together,
         V(routes) two C(ip route show) (IPv4 and IPv6), V(neighbours) one C(ip neigh show)
         and V(fdb) one C(bridge fdb show).
     type: list
@@ -119,13 +119,19 @@ EXAMPLES = r'''
     pid: 4242
     table: all
 
-- name: What a plan needs of a host in one run - every route, kernel support, daemon.json
+- name: What a plan needs of a host in one run - every address and route, kernel support, daemon.json
   crosshost.network.network_facts:
-    gather_subset: [routes]
+    gather_subset: [addresses, routes]
     table: all
     kernel_features: [vxlan, macvlan]
     files: [/etc/docker/daemon.json]
   register: host_probe
+
+- name: The host's global IPv6 addresses
+  ansible.builtin.debug:
+    msg: >-
+      {{ host_probe.addresses | selectattr('family', 'eq', 'inet6') | selectattr('scope', 'eq', 'global')
+         | map(attribute='cidr') | list }}
 
 - name: Docker's configuration, if there is one
   ansible.builtin.debug:
@@ -140,7 +146,7 @@ ansible_facts:
   contains:
     crosshost_network_facts:
       description:
-        - The same dict as the top-level RV(namespace), RV(interfaces), RV(bridges),
+        - The same dict as the top-level RV(namespace), RV(interfaces), RV(addresses), RV(bridges),
           RV(routes), RV(neighbours) and RV(fdb) keys of this result (gathered parts only).
       type: dict
       returned: always
@@ -378,6 +384,20 @@ interfaces:
           type: list
           elements: str
           returned: always
+addresses:
+  description:
+    - Every IPv4 and IPv6 address of every interface in one list, in the kernel's order
+      (interface by interface), with the interface's name; the items of
+      RV(interfaces.addresses) plus C(interface).
+    - What a plan needs to check overlaps and choose an underlay address without
+      reading every interface's details; the IPv6 ones carry their flags (V(tentative),
+      V(dadfailed), V(deprecated), V(temporary), V(mngtmpaddr), ...).
+  returned: when gathered
+  type: list
+  elements: dict
+  sample:
+    - {interface: eth0, address: '2001:db8:63::11', prefixlen: 64, family: inet6, cidr: '2001:db8:63::11/64',
+       network: '2001:db8:63::/64', scope: global, broadcast: null, peer: null, label: null, flags: [nodad]}
 bridges:
   description: Linux bridges by name, with their ports (what C(brctl show) tells).
   returned: when gathered
@@ -598,7 +618,8 @@ from ansible_collections.crosshost.network.plugins.module_utils._links import li
 from ansible_collections.crosshost.network.plugins.module_utils._routes import route_gateway, with_prefixlen
 
 FACTS_KEY = 'crosshost_network_facts'
-SUBSETS = ('interfaces', 'bridges', 'routes', 'neighbours', 'fdb')
+SUBSETS = ('interfaces', 'addresses', 'bridges', 'routes', 'neighbours', 'fdb')
+_LINK_SUBSETS = ('interfaces', 'addresses', 'bridges')  # parts read from one ip -details address show
 _SUBSET_ALIASES = {'neighbors': 'neighbours'}
 _TABLE_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
 # Bridge timer values in centiseconds (clock_t at USER_HZ 100), shown in seconds.
@@ -835,7 +856,7 @@ def fdb_facts(entries):
 def read_state(ipr, subsets, table):
     """The raw ``-json`` reads for the requested parts: at most five processes."""
     raw = {}
-    if 'interfaces' in subsets or 'bridges' in subsets:
+    if set(subsets) & set(_LINK_SUBSETS):
         # One read gives links with details and their addresses.
         raw['links'] = ipr.read('ip', '-details', 'address', 'show')
     if 'routes' in subsets:
@@ -853,6 +874,9 @@ def build_facts(raw, namespace, subsets, table='main'):
     facts = dict(namespace=namespace)
     if 'interfaces' in subsets:
         facts['interfaces'] = interface_facts(raw.get('links') or [])
+    if 'addresses' in subsets:
+        facts['addresses'] = [dict(address, interface=link['ifname']) for link in raw.get('links') or [] if link.get('ifname')
+                              for address in address_facts(link.get('addr_info'))]
     if 'bridges' in subsets:
         facts['bridges'] = bridge_facts(raw.get('links') or [])
     if 'routes' in subsets:

@@ -226,3 +226,56 @@ def test_errors(etcd):
     invalid = lease(etcd, '198.18.0.11')
     assert invalid.get('failed') and invalid['msg'].startswith('the flannel config at /coreos.com/network/config is not valid: SubnetLen 12')
     assert etcd.get(PREFIX + '/subnets/', prefix=True) == {}
+
+
+# ---- dual stack (EnableIPv6) ------------------------------------------------------------
+DUAL_CONFIG = ('{"Network":"100.64.0.0/16","EnableIPv6":true,"IPv6Network":"2001:db8:165::/48",'
+               '"Backend":{"Type":"vxlan","VNI":1}}')
+
+
+def test_dual_stack_leases_and_switching_ipv6_on_and_off(flannel):
+    """IPv4 leases first; IPv6 turned on moves each to its dual-stack key, keeping the IPv4 subnet; off again moves back."""
+    first = lease(flannel, '198.18.65.11')
+    lease(flannel, '198.18.65.12')
+    old_key = first['lease']['key']
+    flannel.etcdctl('put', PREFIX + '/config', DUAL_CONFIG)
+
+    # Without its IPv6 underlay address a host cannot hold a dual-stack lease.
+    missing = lease(flannel, '198.18.65.11')
+    assert missing.get('failed') and missing['msg'].startswith('public_ipv6 is required: the flannel config enables IPv6'), missing
+
+    def dual(public_ip, public_ipv6, **kwargs):
+        return lease(flannel, public_ip, public_ipv6=public_ipv6, vtep_mac_v6='02:66:00:00:00:%s' % public_ip[-2:], **kwargs)
+
+    check = dual('198.18.65.11', '2001:db8:65::11', check=True)
+    assert check['changed'] is True and check['commands'][0].startswith('move %s -> %s&2001:db8:165:1::-64 ' % (old_key, old_key))
+    assert [x['key'] for x in check['leases']].count(old_key) == 0
+    assert old_key in subnets(flannel), 'check mode wrote to etcd'
+
+    moved = dual('198.18.65.11', '2001:db8:65::11', preferred_subnet_v6='2001:db8:165:11::/64')
+    own = moved['lease']
+    assert own['key'] == '/coreos.com/network/subnets/100.64.1.0-24&2001:db8:165:11::-64', own
+    assert (own['subnet'], own['subnet_v6'], own['gateway_v6'], own['bip_v6'], own['network_v6']) == \
+        ('100.64.1.0/24', '2001:db8:165:11::/64', '2001:db8:165:11::1', '2001:db8:165:11::1/64', '2001:db8:165::/48')
+    # Exactly flanneld's dual-stack value, on the same etcd lease as before (its TTL goes on).
+    assert flannel.get_lines(own['key'])[1] == (
+        '{"PublicIP":"198.18.65.11","PublicIPv6":"2001:db8:65::11","BackendType":"vxlan",'
+        '"BackendData":{"VNI":1,"VtepMAC":"%s"},"BackendV6Data":{"VNI":1,"VtepMAC":"02:66:00:00:00:11"}}' % own['vtep_mac'])
+    assert old_key not in subnets(flannel)
+    assert own['lease_id'] == first['lease']['lease_id']
+
+    second = dual('198.18.65.12', '2001:db8:65::12', preferred_subnet_v6='2001:db8:165:11::/64')
+    # The preferred IPv6 subnet is taken: the lowest free one.
+    assert (second['lease']['subnet'], second['lease']['subnet_v6']) == ('100.64.2.0/24', '2001:db8:165:1::/64')
+    again = dual('198.18.65.11', '2001:db8:65::11')
+    assert again['changed'] is False and again['lease']['key'] == own['key'], again
+    assert [(x['subnet'], x['subnet_v6'], x['public_ipv6']) for x in again['leases']] == [
+        ('100.64.1.0/24', '2001:db8:165:11::/64', '2001:db8:65::11'), ('100.64.2.0/24', '2001:db8:165:1::/64', '2001:db8:65::12')]
+    with_pin = dual('198.18.65.12', '2001:db8:65::12', subnet_v6='2001:db8:165:11::/64')
+    assert with_pin.get('failed') and 'IPv6 subnet 2001:db8:165:11::/64 is already leased to 198.18.65.11' in with_pin['msg']
+
+    # IPv6 off: back to the IPv4 key, nothing of IPv6 left in the value.
+    flannel.etcdctl('put', PREFIX + '/config', CONFIG)
+    back = lease(flannel, '198.18.65.11', public_ipv6='2001:db8:65::11')
+    assert back['lease']['key'] == old_key and back['lease']['subnet_v6'] == ''
+    assert LEASE_RE.match(flannel.get_lines(old_key)[1].replace('198.18.65.', '198.18.0.'))

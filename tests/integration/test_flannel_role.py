@@ -12,12 +12,15 @@ etcd) are included. Covers what cannot run on the lab:
   firewall chain and replay command, computed from a plan with and without DirectRouting.
 """
 
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -44,15 +47,16 @@ CLUSTER = {'network': '100.64.0.0/16', 'subnet_len': 24, 'subnet_min': '100.64.1
 FACTS = {'eth0': {'ipv4': {'address': '198.18.3.11', 'prefix': '24', 'netmask': '255.255.255.0', 'network': '198.18.3.0'}}}
 
 
-def run_playbook(tmp_path, plays, extra=(), rc=0):
-    """Write ``plays`` as a playbook and run it on localhost; return the output (asserts the rc)."""
+def run_playbook(tmp_path, plays, extra=(), rc=0, netns=None):
+    """Write ``plays`` as a playbook and run it on localhost (in ``netns`` if given); return the output (asserts the rc)."""
     playbook = tmp_path / 'play.yml'
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
                ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
                ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)] + list(extra),
+    prefix = ['ip', 'netns', 'exec', netns] if netns else []
+    proc = subprocess.run(prefix + [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook)] + list(extra),
                           cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False)
     assert proc.returncode == rc, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc.stdout
@@ -134,7 +138,8 @@ def test_flanneld_files_from_the_controller(tmp_path, dummy_binary):
         flannel_etcd_ca_cert='/etc/crosshost/etcd/ca.pem', flannel_etcd_client_cert='/etc/crosshost/etcd/client.pem',
         flannel_etcd_client_key='/etc/crosshost/etcd/client-key.pem', flannel_etcd_username='flannel',
         flannel_etcd_password='s3cret', flannel_flanneld_ip_masq=True, flannel_flanneld_healthz_port=8471,
-        flannel_disable_tx_checksum=True, flannel_flanneld_extra_args=['--v=2'])
+        flannel_disable_tx_checksum=True, flannel_flanneld_extra_args=['--v=2'],
+        flannel_network_v6='2001:db8:165::/48', flannel_flanneld_public_ipv6='2001:db8:65::11')
     run_playbook(tmp_path, play([include('flanneld.yml')], **variables))
 
     binary = tmp_path / 'bin' / 'flanneld'
@@ -157,6 +162,9 @@ def test_flanneld_files_from_the_controller(tmp_path, dummy_binary):
         '--etcd-username=flannel',
         '--iface=eth0',
         '--public-ip=198.18.3.11',
+        # Dual stack: the address the IPv6 device sends from.
+        '--public-ipv6=2001:db8:65::11',
+        '--auto-detect-ipv6',
         '--ip-masq',
         '--subnet-file=%s' % (tmp_path / 'run' / 'flannel' / 'subnet.env'),
         '--iptables-forward-rules=false',
@@ -193,6 +201,7 @@ def test_flanneld_binary_from_a_url_with_checksum(tmp_path, dummy_binary):
     assert '--public-ip=198.18.3.11' in args
     assert not [arg for arg in args if arg.startswith('--iface')]
     assert '--ip-masq' not in args
+    assert not [arg for arg in args if 'ipv6' in arg]  # IPv4 only
     # host-gw has no VXLAN device to fix.
     assert 'ethtool' not in read(tmp_path / 'systemd' / 'flanneld.service')
 
@@ -293,18 +302,31 @@ def etcd():
         yield server
 
 
-@pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw'])
+@pytest.mark.parametrize('backend_type', ['vxlan', 'udp', 'host-gw', 'vxlan-dual-stack'])
 def test_flanneld_etcd_config_and_lease(tmp_path, etcd, backend_type):
+    dual = backend_type == 'vxlan-dual-stack'
+    backend_type = backend_type.replace('-dual-stack', '')
     variables = role_vars(tmp_path, flannel_backend='flanneld', flannel_flanneld_backend_type=backend_type,
                           flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
+    if dual:
+        variables.update(dual_vars(tmp_path, 'node1', flannel_backend='flanneld', flannel_etcd=True,
+                                   flannel_etcd_endpoints=[etcd.endpoint], flannel_config_dir=str(tmp_path / 'etc')))
     tasks = [include('leases_etcd.yml')]
     run_playbook(tmp_path, play(tasks, **variables))
 
     config = json.loads(etcd.etcdctl('get', '/coreos.com/network/config', '--print-value-only').strip())
     backend = {'vxlan': {'Type': 'vxlan', 'VNI': 1}, 'udp': {'Type': 'udp'}, 'host-gw': {'Type': 'host-gw'}}[backend_type]
-    assert config == {'Network': '100.64.0.0/16', 'SubnetLen': 24, 'SubnetMin': '100.64.1.0',
-                      'SubnetMax': '100.64.255.0', 'Backend': backend}
+    v6 = {'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48', 'IPv6SubnetLen': 64} if dual else {}
+    assert config == dict({'Network': '100.64.0.0/16', 'SubnetLen': 24, 'SubnetMin': '100.64.1.0',
+                           'SubnetMax': '100.64.255.0', 'Backend': backend}, **v6)
     out = etcd.etcdctl('get', '--prefix', '/coreos.com/network/subnets').splitlines()
+    if dual:
+        # The plan's IPv6 subnet, in flanneld's dual-stack key and value.
+        assert out[0] == '/coreos.com/network/subnets/100.64.1.0-24&2001:db8:165:1::-64'
+        lease = json.loads(out[1])
+        assert lease['PublicIPv6'] == '2001:db8:65::11' and lease['BackendV6Data']['VNI'] == 1
+        assert re.match('^02(:[0-9a-f]{2}){5}$', lease['BackendV6Data']['VtepMAC'])
+        return
     assert out[0] == '/coreos.com/network/subnets/100.64.1.0-24'
     lease = json.loads(out[1])
     assert lease['PublicIP'] == '198.18.3.11'
@@ -329,3 +351,173 @@ def test_etcd_down_fails_before_anything_is_written(tmp_path):
     out = run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables), rc=2)
     assert 'etcd unreachable at http://127.0.0.1:' in out
     assert 'Lease this host' not in out
+
+
+# ---- dual stack: the vxlan backend in two throwaway namespaces -----------------------
+DUAL_PLAN = {
+    'node1': {'subnet': '100.64.1.0/24', 'gateway': '100.64.1.1', 'bip': '100.64.1.1/24', 'prefixlen': 24,
+              'subnet_v6': '2001:db8:165:1::/64', 'gateway_v6': '2001:db8:165:1::1', 'bip_v6': '2001:db8:165:1::1/64',
+              'underlay_ip': '198.18.65.11', 'underlay_ip6': '2001:db8:65::11', 'underlay_interface': 'xh-u',
+              'underlay_mtu': 1500, 'vtep_mac': '02:11:11:11:11:11', 'network': '100.64.0.0/16'},
+    'node2': {'subnet': '100.64.2.0/24', 'gateway': '100.64.2.1', 'bip': '100.64.2.1/24', 'prefixlen': 24,
+              'subnet_v6': '2001:db8:165:2::/64', 'gateway_v6': '2001:db8:165:2::1', 'bip_v6': '2001:db8:165:2::1/64',
+              'underlay_ip': '198.18.65.12', 'underlay_ip6': '2001:db8:65::12', 'underlay_interface': 'xh-u',
+              'underlay_mtu': 1500, 'vtep_mac': '02:22:22:22:22:22', 'network': '100.64.0.0/16'},
+}
+
+
+def netns_ip(netns, *args):
+    subprocess.run(['ip', '-n', netns] + list(args), check=True)
+
+
+@pytest.fixture
+def two_hosts():
+    """Two namespaces joined by a veth underlay (both families); each has a 'container' veth holding its bridge addresses."""
+    names = ['xh-' + os.urandom(4).hex(), 'xh-' + os.urandom(4).hex()]
+    try:
+        for name in names:
+            subprocess.run(['ip', 'netns', 'add', name], check=True)
+        subprocess.run(['ip', 'link', 'add', 'xh-u', 'netns', names[0], 'type', 'veth', 'peer', 'name', 'xh-u', 'netns', names[1]],
+                       check=True)
+        for name, host in zip(names, ('node1', 'node2')):
+            entry = DUAL_PLAN[host]
+            ip = functools.partial(netns_ip, name)
+            ip('link', 'set', 'lo', 'up')
+            ip('address', 'add', entry['underlay_ip'] + '/24', 'dev', 'xh-u')
+            ip('address', 'add', entry['underlay_ip6'] + '/64', 'dev', 'xh-u', 'nodad')
+            ip('link', 'set', 'xh-u', 'up')
+            # The containers' side: both ends in the host, the bridge's addresses on one.
+            ip('link', 'add', 'xh-c0', 'type', 'veth', 'peer', 'name', 'xh-c1')
+            ip('address', 'add', entry['bip'], 'dev', 'xh-c0')
+            ip('address', 'add', entry['bip_v6'], 'dev', 'xh-c0', 'nodad')
+            ip('link', 'set', 'xh-c0', 'up')
+            ip('link', 'set', 'xh-c1', 'up')
+        yield names
+    finally:
+        for name in names:
+            subprocess.run(['ip', 'netns', 'del', name], check=False)
+
+
+def dual_vars(tmp_path, host, **extra):
+    variables = role_vars(tmp_path / host, host=host, flannel_plan=DUAL_PLAN, flannel_host=DUAL_PLAN[host],
+                          flannel_network_v6='2001:db8:165::/48', flannel_subnet_len_v6=64,
+                          flannel_purge_devices=['flannel.1', 'flannel-v6.1', 'xh-u'], ansible_facts={},
+                          flannel_replaced_boot_files=[])
+    variables.update(extra)
+    return variables
+
+
+def overlay_tasks(tmp_path):
+    """vxlan.yml, then the replay command and the VXLAN port's chains of both families (as present.yml does)."""
+    return [include('vxlan.yml', public=True),
+            {'name': 'the replay command', 'ansible.builtin.template': {
+                'src': os.path.join(ROOT, 'roles', 'flannel', 'templates', 'crosshost-flannel-restore.j2'),
+                'dest': str(tmp_path / 'sbin' / 'crosshost-flannel-restore'), 'mode': '0755'}},
+            include('firewall.yml')]
+
+
+def in_netns(name, *argv):
+    return subprocess.run(['ip', 'netns', 'exec', name] + list(argv), capture_output=True, text=True, check=False)
+
+
+# A UDP echo (there is no ping here): the server answers one datagram; the client sends
+# `size` bytes with the don't-fragment bit and prints what came back.
+ECHO_SERVER = """
+import socket, sys
+family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+sock = socket.socket(family, socket.SOCK_DGRAM)
+sock.bind((sys.argv[1], 7007))
+sock.settimeout(20)
+data, peer = sock.recvfrom(65535)
+sock.sendto(data, peer)
+"""
+ECHO_CLIENT = """
+import socket, sys
+source, target, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+six = ':' in target
+sock = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
+if six:
+    sock.setsockopt(socket.IPPROTO_IPV6, 62, 1)  # IPV6_DONTFRAG
+else:
+    sock.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO
+sock.bind((source, 0))
+sock.settimeout(5)
+for _ in range(5):
+    sock.sendto(b'x' * size, (target, 7007))
+    try:
+        print(len(sock.recvfrom(65535)[0]))
+        break
+    except socket.timeout:
+        continue
+"""
+
+
+def echo(client_ns, server_ns, source, target, size=64):
+    """Bytes echoed back from target (in server_ns) to source (in client_ns), 0 if nothing came back."""
+    server = subprocess.Popen(['ip', 'netns', 'exec', server_ns, sys.executable, '-c', ECHO_SERVER, target])
+    try:
+        out = in_netns(client_ns, sys.executable, '-c', ECHO_CLIENT, source, target, str(size))
+        return int(out.stdout.strip() or 0)
+    finally:
+        server.kill()
+        server.wait()
+
+
+@needs_root
+def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
+    """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
+    def converge(name, host):
+        for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
+            (tmp_path / host / directory).mkdir(parents=True)
+        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **dual_vars(tmp_path, host)), netns=name)
+
+    # Both hosts at once, as a play runs them.
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(converge, two_hosts, ('node1', 'node2')))
+
+    node1 = two_hosts[0]
+    link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
+    vxlan = link['linkinfo']['info_data']
+    assert (vxlan['id'], vxlan['local6'], vxlan['port'], vxlan['learning'], link['mtu']) == (1, '2001:db8:65::11', 8472, False, 1430)
+    assert json.loads(in_netns(node1, 'ip', '-json', 'link', 'show', 'flannel.1').stdout)[0]['mtu'] == 1450
+    neigh = in_netns(node1, 'ip', '-6', 'neigh', 'show', 'dev', 'flannel-v6.1').stdout
+    mac2 = json.loads(in_netns(two_hosts[1], 'ip', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]['address']
+    assert '2001:db8:165:2:: lladdr %s PERMANENT' % mac2 in neigh, neigh
+    assert 'dst 2001:db8:65::12 self permanent' in in_netns(node1, 'bridge', 'fdb', 'show', 'dev', 'flannel-v6.1').stdout
+    assert '2001:db8:165:2::/64 via 2001:db8:165:2:: proto 147 metric 1024 onlink' in \
+        in_netns(node1, 'ip', '-N', '-6', 'route', 'show', 'dev', 'flannel-v6.1').stdout
+    node2 = two_hosts[1]
+    assert echo(node1, node2, '100.64.1.1', '100.64.2.1') == 64
+    assert echo(node1, node2, '2001:db8:165:1::1', '2001:db8:165:2::1') == 64
+    # Full-size packets fit the smaller MTU subnet.env gives the containers (1430: VXLAN over IPv6 costs 70).
+    conf = tmp_path / 'node1' / 'etc' / 'crosshost' / 'flannel'
+    assert read(conf / 'subnet.env') == (
+        'FLANNEL_NETWORK=100.64.0.0/16\nFLANNEL_SUBNET=100.64.1.1/24\n'
+        'FLANNEL_IPV6_NETWORK=2001:db8:165::/48\nFLANNEL_IPV6_SUBNET=2001:db8:165:1::1/64\n'
+        'FLANNEL_MTU=1430\nFLANNEL_IPMASQ=true\n')
+    assert echo(node1, node2, '2001:db8:165:1::1', '2001:db8:165:2::1', 1430 - 48) == 1430 - 48
+    batch = [line for line in read(conf / 'flannel.batch').splitlines() if line and not line.startswith('#')]
+    assert batch[-4:] == ['link set dev flannel-v6.1 address %s mtu 1430 up' % link['address'],
+                          'address replace 2001:db8:165:1::/128 dev flannel-v6.1',
+                          'neigh replace 2001:db8:165:2:: lladdr %s dev flannel-v6.1 nud permanent protocol 147' % mac2,
+                          'route replace 2001:db8:165:2::/64 via 2001:db8:165:2:: dev flannel-v6.1 onlink proto 147']
+    assert 'local 2001:db8:65::11 dev xh-u dstport 8472 nolearning' in read(conf / 'link-v6.batch')
+    assert read(conf / 'fdb.batch').splitlines()[-1] == 'fdb replace %s dev flannel-v6.1 dst 2001:db8:65::12 self permanent' % mac2
+
+    # IPv6 off on node1: its IPv6 device goes (with its entries and routes), nothing else changes.
+    before = in_netns(node1, 'ip', '-4', 'route', 'show').stdout
+    # The IPv6 VXLAN port is accepted from the other hosts' IPv6 underlay addresses only.
+    assert in_netns(node1, 'ip6tables', '-S', 'CROSSHOST-VXLAN').stdout.splitlines() == [
+        '-N CROSSHOST-VXLAN', '-A CROSSHOST-VXLAN -s 2001:db8:65::12/128 -j ACCEPT', '-A CROSSHOST-VXLAN -j DROP']
+    assert '-A INPUT -p udp -m udp --dport 8472 -j CROSSHOST-VXLAN' in in_netns(node1, 'ip6tables', '-S', 'INPUT').stdout
+    out = run_playbook(tmp_path / 'node1', play(overlay_tasks(tmp_path / 'node1'), **dual_vars(tmp_path, 'node1', flannel_network_v6='')),
+                       netns=node1)
+    assert in_netns(node1, 'ip', 'link', 'show', 'flannel-v6.1').returncode != 0, out
+    assert in_netns(node1, 'ip', '-6', 'route', 'show', 'proto', '147').stdout == ''
+    assert in_netns(node1, 'ip', '-4', 'route', 'show').stdout == before
+    assert echo(node1, node2, '100.64.1.1', '100.64.2.1') == 64
+    assert 'IPV6' not in read(conf / 'subnet.env') and 'FLANNEL_MTU=1450' in read(conf / 'subnet.env')
+    assert not (conf / 'link-v6.batch').exists()
+    assert 'flannel-v6.1' not in read(conf / 'flannel.batch') + read(conf / 'fdb.batch')
+    assert in_netns(node1, 'ip6tables', '-S').stdout.count('CROSSHOST-VXLAN') == 0 and not (conf / 'ip6tables.rules').exists()
+    assert '-A CROSSHOST-VXLAN -s 198.18.65.12/32 -j ACCEPT' in in_netns(node1, 'iptables', '-S', 'CROSSHOST-VXLAN').stdout

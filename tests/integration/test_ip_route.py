@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import subprocess
 
 import pytest
 
@@ -133,6 +134,35 @@ def test_changed_routes_are_replaced(ns):
     assert route_of(ns, '2001:db8:5::/64', '-6')['gateway'] == '2001:db8:1::3'
 
 
+def test_ipv6_gateway_for_an_ipv4_route(ns):
+    """RFC 5549: the kernel takes an IPv6 next hop for an IPv4 route (``via inet6``)."""
+    args = dict(routes=[dict(dst='100.64.30.0/24', via='2001:db8:1::2'), dict(dst='100.64.31.0/24', via='2001:db8:1::3', dev='xh0')])
+    result = converge(ns, args)
+    assert result['commands'][-2:] == ['ip route replace 100.64.30.0/24 via inet6 2001:db8:1::2 table 254 proto 147 metric 0',
+                                       'ip route replace 100.64.31.0/24 via inet6 2001:db8:1::3 dev xh0 table 254 proto 147 metric 0']
+    route = route_of(ns, '100.64.30.0/24')
+    assert (route['via'], route['dev'], route['protocol']) == ({'family': 'inet6', 'host': '2001:db8:1::2'}, 'xh0', '147')
+    result = converge(ns, dict(routes=[dict(dst='100.64.31.0/24', via='2001:db8:1::3', dev='xh0')], purge=True))
+    assert result['commands'] == ['ip route del 100.64.30.0/24 table 254 proto 147 metric 0 via inet6 2001:db8:1::2 dev xh0']
+    assert route_of(ns, '100.64.30.0/24') == []
+
+
+def test_kernel_refuses_an_ipv4_gateway_for_an_ipv6_route(ns):
+    """Why ip_route (and static_routes) never route IPv6 via an IPv4 underlay address.
+
+    If a kernel ever takes one of these, this test fails: support it then.
+    """
+    def ip(*argv):
+        return subprocess.run(['ip', '-n', ns] + list(argv), capture_output=True, text=True, check=False)
+    refused = ip('-6', 'route', 'add', '2001:db8:32::/64', 'via', 'inet', '198.18.0.2', 'dev', 'xh0')
+    assert refused.returncode != 0 and 'RTA_VIA' in refused.stderr, refused
+    assert ip('nexthop', 'add', 'id', '147', 'via', '198.18.0.2', 'dev', 'xh0').returncode == 0
+    refused = ip('-6', 'route', 'add', '2001:db8:32::/64', 'nhid', '147')
+    assert refused.returncode != 0 and 'IPv4 nexthop' in refused.stderr, refused
+    assert route_of(ns, '2001:db8:32::/64', '-6') == []
+    fails(ns, dict(routes=[dict(dst='2001:db8:32::/64', via='198.18.0.2', dev='xh0')]), 'Linux takes no IPv4 next hop for an IPv6 route')
+
+
 def test_purge_removes_only_ours(ns):
     sh('ip', '-n', ns, 'route', 'add', '100.64.50.0/24', 'via', '198.18.0.9', 'proto', 'static')
     sh('ip', '-n', ns, 'route', 'add', '100.64.51.0/24', 'via', '198.18.0.9')
@@ -213,7 +243,8 @@ GOOD = dict(dst='100.64.90.0/24', via='198.18.0.2')
     (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='198.18.0.2', dev='xh2')]), 'gateway 198.18.0.2 is not reachable on link from dev xh2'),
     (dict(routes=[GOOD, dict(dst='2001:db8:91::/64', via='2001:db8:2::1')]), 'gateway 2001:db8:2::1 is not reachable on link'),
     (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='198.18.0.2', onlink=True)]), 'onlink needs dev'),
-    (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='2001:db8:1::2')]), 'is IPv6 but dst 100.64.91.0/24 is IPv4'),
+    (dict(routes=[GOOD, dict(dst='2001:db8:91::/64', via='198.18.0.2', dev='xh0')]), 'Linux takes no IPv4 next hop for an IPv6 route'),
+    (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='2001:db8:7::2')]), 'gateway 2001:db8:7::2 is not reachable on link'),
     (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='198.18.0.2', src='198.18.0.77')]), 'src 198.18.0.77 is not an address'),
     (dict(routes=[GOOD, dict(GOOD, dev='xh0')]), 'declared more than once'),
     (dict(routes=[GOOD, dict(dst='100.64.91.0/24', via='198.18.0.2', table='xh-nosuch')]), "'xh-nosuch' is not a table number"),

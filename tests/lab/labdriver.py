@@ -18,6 +18,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_NAME = 'crosshost-routes-test'
 LAB_SUBNET = '198.18.42.0/24'
+# The lab's IPv6 underlay (off for other labs): nodeN is 2001:db8:64::1N.
+LAB_SUBNET_V6 = '2001:db8:64::/64'
 LAB_HOSTS = 3
 CLUSTER_VARS = """---
 # Written by tests/lab/labdriver.py
@@ -199,16 +201,18 @@ class Lab:
         return run_playbook_until(playbook, marker, *args, inventory=self.inventory, act=act)
 
 
-def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh', docker=True):
+def create_lab(name, subnet, hosts, inventory_dir, cluster_vars=CLUSTER_VARS, connection='ssh', docker=True, subnet_v6=''):
     """Create the lab and its inventory (hosts.yml + group_vars/cluster.yml); return a Lab.
 
     docker=False: light hosts without an inner dockerd (crosshost_docker false in the inventory).
+    subnet_v6: an IPv6 underlay too (create.yml's crosshost_lab_subnet_v6).
     """
     os.makedirs(os.path.join(inventory_dir, 'group_vars'), exist_ok=True)
     with open(os.path.join(inventory_dir, 'group_vars', 'cluster.yml'), 'w') as handle:
         handle.write(cluster_vars)
     run_playbook('playbooks/lab/create.yml', '-e', 'crosshost_lab_name=%s' % name, '-e', 'crosshost_lab_subnet=%s' % subnet,
-                 '-e', 'crosshost_lab_hosts=%d' % hosts, '-e', 'crosshost_lab_docker=%s' % str(docker).lower())
+                 '-e', 'crosshost_lab_hosts=%d' % hosts, '-e', 'crosshost_lab_docker=%s' % str(docker).lower(),
+                 '-e', 'crosshost_lab_subnet_v6=%s' % subnet_v6)
     lab = Lab(inventory_dir, name, hosts, subnet, connection, docker)
     lab.write_hosts(lab.hosts)
     return lab

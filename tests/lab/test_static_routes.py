@@ -5,21 +5,43 @@ state the previous one left. Bring-ups are what costs here, so there is exactly 
 """
 
 import ipaddress
+import json
 import os
 
 import pytest
 import yaml
 
-from labdriver import LAB_SUBNET, recap
+from labdriver import LAB_SUBNET, LAB_SUBNET_V6, recap
 
 RESTORE = '/usr/local/sbin/crosshost-restore'
 STATE = {}
+NETWORK_V6 = '2001:db8:164::/48'
 
 
 def underlay_ip(host):
     """Lab hosts are .11, .12, ... of the underlay subnet (create.yml's default)."""
     base = ipaddress.ip_network(LAB_SUBNET).network_address
     return str(base + 10 + int(host[len('node'):]))
+
+
+def underlay_ip6(host):
+    """create.yml's IPv6 underlay address of nodeN: ::1N (the IPv4 last number, as text)."""
+    return LAB_SUBNET_V6.split('/', maxsplit=1)[0] + str(10 + int(host[len('node'):]))
+
+
+def our_routes6(lab, host):
+    return dict((r['dst'], r.get('gateway')) for r in lab.ip_json(host, '-6', 'route', 'show', 'proto', '147'))
+
+
+def set_network_v6(lab, network):
+    """Give the cluster an IPv6 network in the inventory (group_vars/cluster.yml), or take it away."""
+    path = os.path.join(lab.inventory_dir, 'group_vars', 'cluster.yml')
+    with open(path) as handle:
+        lines = [line for line in handle.read().splitlines() if not line.startswith('crosshost_network_v6:')]
+    if network:
+        lines.append('crosshost_network_v6: %s' % network)
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines) + '\n')
 
 
 def allocations(lab):
@@ -34,6 +56,12 @@ def expected_routes(subnets, host):
 def bridge_address(lab, host):
     links = lab.ip_json(host, 'address', 'show', 'dev', 'docker0')
     return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in links[0]['addr_info'] if a['family'] == 'inet')
+
+
+def bridge_address6(lab, host):
+    """docker0's global IPv6 addresses."""
+    links = lab.ip_json(host, '-6', 'address', 'show', 'dev', 'docker0', 'scope', 'global')
+    return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in links[0]['addr_info']) if links else []
 
 
 def test_site_routes_every_subnet(lab):
@@ -92,9 +120,51 @@ def test_boot_replay_restores_routes_and_chains(lab):
     lab.sh(host, 'docker', 'exec', 'crosshost-probe', 'ping', '-c', '3', '-W', '1', '-w', '5', probe2)
 
 
-def test_removed_host_loses_its_routes_everywhere(lab):
+def test_dual_stack_is_one_ordinary_run(lab):
+    """The IPv4 cluster gets an IPv6 network: one site.yml run, then verify's matrix for both families."""
     if 'subnets' not in STATE:
         pytest.fail('site.yml did not converge in test_site_routes_every_subnet: nothing to check here')
+    set_network_v6(lab, NETWORK_V6)
+    output = lab.playbook('playbooks/site.yml')[1]
+    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output[-3000:]
+    subnets_v6 = {}
+    for host in lab.hosts:
+        routes = our_routes6(lab, host)
+        assert sorted(routes.values()) == sorted(underlay_ip6(peer) for peer in lab.hosts if peer != host), (host, routes)
+        for dst, gateway in routes.items():
+            assert ipaddress.ip_network(dst).subnet_of(ipaddress.ip_network(NETWORK_V6)), dst
+            subnets_v6[dst] = gateway
+        # The IPv4 routes did not move; the boot file has both families.
+        assert lab.our_routes(host) == expected_routes(STATE['subnets'], host), host
+        batch = lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch')
+        assert all(dst in batch for dst in routes), batch
+    assert len(subnets_v6) == len(lab.hosts)
+    # Bridge and Docker: docker0 carries the plan's IPv6 gateway, daemon.json the host's subnet.
+    with open(os.path.join(lab.inventory_dir, '.crosshost_allocations.yml')) as handle:
+        kept_v6 = yaml.safe_load(handle)['subnets_v6']
+    for host in lab.hosts:
+        subnet = ipaddress.ip_network(kept_v6[host])
+        assert bridge_address6(lab, host) == ['%s/%d' % (subnet.network_address + 1, subnet.prefixlen)], host
+        daemon = json.loads(lab.sh(host, 'cat', '/etc/docker/daemon.json'))
+        assert (daemon.get('ipv6'), daemon.get('fixed-cidr-v6'), 'ip6tables' in daemon) == (True, str(subnet), False), (host, daemon)
+
+    output = lab.playbook('playbooks/verify.yml')[1]
+    for host in lab.hosts:
+        # The probe (started by verify) has an IPv6 address from its host's fixed-cidr-v6.
+        probe = json.loads(lab.sh(host, 'docker', 'inspect', 'crosshost-probe'))[0]['NetworkSettings']
+        assert ipaddress.ip_address(probe['GlobalIPv6Address']) in ipaddress.ip_network(kept_v6[host]), (host, probe)
+        assert probe['IPv6Gateway'] == str(ipaddress.ip_network(kept_v6[host]).network_address + 1), (host, probe)
+    pairs = 2 * len(lab.hosts) * (len(lab.hosts) - 1)  # both families
+    assert 'IPv4 and IPv6: %d of %d pairs reach each other' % (pairs, pairs) in output, output[-4000:]
+    assert 'MISS' not in output
+    STATE['dual_stack'] = True
+
+
+def test_removed_host_loses_its_routes_everywhere(lab):
+    """Also back from dual stack to IPv4 only in the same run: no IPv6 route of ours stays."""
+    if 'subnets' not in STATE:
+        pytest.fail('site.yml did not converge in test_site_routes_every_subnet: nothing to check here')
+    set_network_v6(lab, '')
     before = STATE['subnets']
     removed = lab.hosts[-1]
     remaining = lab.hosts[:-1]
@@ -115,3 +185,11 @@ def test_removed_host_loses_its_routes_everywhere(lab):
         assert bridge_address(lab, host) == addresses[host], host
         # The boot file follows.
         assert before[removed] not in lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch'), host
+        # Nothing of IPv6 stays: routes, boot file, daemon.json keys.
+        assert our_routes6(lab, host) == {}, host
+        assert '2001:db8:164:' not in lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch'), host
+        daemon = json.loads(lab.sh(host, 'cat', '/etc/docker/daemon.json'))
+        assert 'fixed-cidr-v6' not in daemon and 'ipv6' not in daemon, (host, daemon)
+        # The bridge lost exactly the IPv6 gateway the bridge role had put there, and its record.
+        assert bridge_address6(lab, host) == [], host
+        assert lab.sh(host, 'ls', '/etc/crosshost').split().count('bridge-docker0.address6') == 0, host

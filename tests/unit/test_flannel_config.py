@@ -1,5 +1,6 @@
 """Unit tests: flannel's network config as _flannel.py builds and validates it (flanneld's rules and defaults)."""
 
+import ipaddress
 import json
 
 import pytest
@@ -18,7 +19,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
 
 def params(**kwargs):
     base = dict(network=None, subnet_len=None, subnet_min=None, subnet_max=None, enable_ipv6=None,
-                ipv6_network=None, ipv6_subnet_len=None, backend={})
+                ipv6_network=None, ipv6_subnet_len=None, ipv6_subnet_min=None, ipv6_subnet_max=None, backend={})
     base.update(kwargs)
     return base
 
@@ -78,7 +79,17 @@ def test_explicit_range():
     ({'Network': '100.64.0.0/16', 'Backend': {'Type': 'vxlan', 'DirectRouting': 'yes'}}, r"^Backend.DirectRouting 'yes' is not true or false"),
     ({'Network': '100.64.0.0/16', 'EnableIPv6': True}, r'^EnableIPv6 is true but IPv6Network is missing'),
     ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '100.64.0.0/16'}, r'is not an IPv6 network'),
-    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/64'}, r'^IPv6SubnetLen 64 is not valid for IPv6Network 2001:db8::/64'),
+    # flanneld: four IPv6 subnets at least, at most /126, and a network of /124 at most.
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/64', 'IPv6SubnetLen': 65},
+     r'^IPv6SubnetLen 65 is not valid for IPv6Network 2001:db8::/64: from /66'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetLen': 127}, r'^IPv6SubnetLen 127'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/125'}, r'^IPv6Network 2001:db8::/125 is too small'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetMin': '2001:db9::'},
+     r'^IPv6SubnetMin 2001:db9:: is outside IPv6Network'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetMax': '2001:db8:0:5::1'},
+     r'^IPv6SubnetMax 2001:db8:0:5::1 is not on a /64 boundary .*did you mean 2001:db8:0:5::\?'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetMin': '2001:db8:0:9::',
+      'IPv6SubnetMax': '2001:db8:0:5::'}, r'^IPv6SubnetMin 2001:db8:0:9:: is above IPv6SubnetMax'),
     ({'Network': '100.64.0.0/16', 'EnableIPv4': False}, r'IPv6-only\) is not supported'),
 ])
 def test_rejected_like_flanneld(doc, message):
@@ -89,6 +100,22 @@ def test_rejected_like_flanneld(doc, message):
 def test_ipv6_defaults():
     result = effective({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8:100::/48'})
     assert result['enable_ipv6'] is True and result['ipv6_network'] == '2001:db8:100::/48' and result['ipv6_subnet_len'] == 64
+    # As flanneld: the second subnet to the last one.
+    assert (result['ipv6_subnet_min'], result['ipv6_subnet_max']) == ('2001:db8:100:1::', '2001:db8:100:ffff::')
+    # A network smaller than a /62 is cut into four.
+    small = effective({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/64'})
+    assert small['ipv6_subnet_len'] == 66 and small['ipv6_subnet_max'] == '2001:db8:0:0:c000::'
+
+
+def test_ipv6_bounds_given_as_cidr_are_stored_as_addresses():
+    doc, config = build_config(params(network='100.64.0.0/16', enable_ipv6=True, ipv6_network='2001:db8:100::/48',
+                                      ipv6_subnet_min='2001:db8:100:10::/64', ipv6_subnet_max='2001:db8:100:20::'))
+    assert (doc['IPv6SubnetMin'], doc['IPv6SubnetMax']) == ('2001:db8:100:10::', '2001:db8:100:20::')
+    assert config.fits_v6(ipaddress.IPv6Network('2001:db8:100:10::/64'))
+    assert not config.fits_v6(ipaddress.IPv6Network('2001:db8:100:21::/64'))
+    assert not config.fits_v6(None)
+    # Without EnableIPv6 only a lease without an IPv6 subnet fits (flanneld's rule).
+    assert NetworkConfig({'Network': '100.64.0.0/16'}).fits_v6(None)
 
 
 def test_build_config_writes_only_what_was_given_plus_backend_type():

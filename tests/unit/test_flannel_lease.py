@@ -10,7 +10,9 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     NetworkConfig,
     backend_data,
     check_subnet,
+    check_subnet_v6,
     choose,
+    choose_v6,
     default_vtep_mac,
     dumps,
     free_subnets,
@@ -43,14 +45,21 @@ def leases(*pairs):
 
 def test_lease_key_format():
     assert lease_key(PREFIX, net('100.64.15.0/24')) == '/coreos.com/network/subnets/100.64.15.0-24'
+    # Dual stack, as flanneld writes it (flannel's own example: 10.1.15.0-24&fc00::-64).
+    assert lease_key(PREFIX, net('10.1.15.0/24'), ipaddress.IPv6Network('fc00::/64')) == '/coreos.com/network/subnets/10.1.15.0-24&fc00::-64'
+    assert lease_key(PREFIX, net('100.64.1.0/24'), ipaddress.IPv6Network('2001:db8:165:1::/64')) == \
+        '/coreos.com/network/subnets/100.64.1.0-24&2001:db8:165:1::-64'
     assert lease_key('/x', net('100.64.0.4/30')) == '/x/subnets/100.64.0.4-30'
 
 
 def test_parse_lease_key():
-    assert parse_lease_key('/coreos.com/network/subnets/100.64.15.0-24', PREFIX) == net('100.64.15.0/24')
-    assert parse_lease_key('/coreos.com/network/subnets/100.64.15.0-24&2001:db8::-64', PREFIX) == net('100.64.15.0/24')
+    assert parse_lease_key('/coreos.com/network/subnets/100.64.15.0-24', PREFIX) == (net('100.64.15.0/24'), None)
+    assert parse_lease_key('/coreos.com/network/subnets/100.64.15.0-24&2001:db8::-64', PREFIX) == \
+        (net('100.64.15.0/24'), ipaddress.IPv6Network('2001:db8::/64'))
+    # flanneld reads the IPv6 part only as Go prints it (lower case).
     for other in ('/coreos.com/network/config', '/coreos.com/network/subnets/x', '/other/subnets/100.64.15.0-24',
-                  '/coreos.com/network/subnets/100.64.15.1-24', '/coreos.com/network/subnets/100.64.15.0-24/extra'):
+                  '/coreos.com/network/subnets/100.64.15.1-24', '/coreos.com/network/subnets/100.64.15.0-24/extra',
+                  '/coreos.com/network/subnets/100.64.15.0-24&2001:DB8::-64', '/coreos.com/network/subnets/100.64.15.0-24&2001:db8::1-64'):
         assert parse_lease_key(other, PREFIX) is None
 
 
@@ -67,7 +76,54 @@ def test_parse_lease_from_flanneld():
     assert parse_lease(kv, PREFIX) == dict(
         key='/coreos.com/network/subnets/10.1.15.0-24', subnet='10.1.15.0/24', gateway='10.1.15.1', bip='10.1.15.1/24', prefixlen=24,
         public_ip='192.168.64.3', public_ipv6=None, backend_type='vxlan', backend_data={'VNI': 1, 'VtepMAC': 'c6:d2:32:6f:8f:44'},
-        vtep_mac='c6:d2:32:6f:8f:44', lease_id='694d7ad0c9ac0a0b')
+        vtep_mac='c6:d2:32:6f:8f:44', lease_id='694d7ad0c9ac0a0b',
+        subnet_v6='', gateway_v6='', bip_v6='', backend_v6_data=None, vtep_mac_v6=None)
+
+
+def test_dual_stack_lease_value_and_parse():
+    doc = lease_document('198.18.65.11', 'vxlan', backend_data('vxlan', 1, '02:11:22:33:44:55'),
+                         '2001:db8:65::11', backend_data('vxlan', 1, '02:66:22:33:44:55'))
+    value = dumps(doc)
+    # flanneld's field order; BackendV6Data is left out when there is none (omitempty).
+    assert value == ('{"PublicIP":"198.18.65.11","PublicIPv6":"2001:db8:65::11","BackendType":"vxlan",'
+                     '"BackendData":{"VNI":1,"VtepMAC":"02:11:22:33:44:55"},"BackendV6Data":{"VNI":1,"VtepMAC":"02:66:22:33:44:55"}}')
+    lease = parse_lease(dict(key='/coreos.com/network/subnets/100.64.1.0-24&2001:db8:165:1::-64', value=value, lease=0), PREFIX)
+    assert (lease['subnet'], lease['subnet_v6'], lease['gateway_v6'], lease['bip_v6']) == \
+        ('100.64.1.0/24', '2001:db8:165:1::/64', '2001:db8:165:1::1', '2001:db8:165:1::1/64')
+    assert (lease['public_ipv6'], lease['vtep_mac'], lease['vtep_mac_v6']) == ('2001:db8:65::11', '02:11:22:33:44:55', '02:66:22:33:44:55')
+
+
+DUAL = NetworkConfig({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48', 'Backend': {'Type': 'vxlan'}})
+
+
+def dual(subnet, subnet_v6, public_ip):
+    value = dumps(lease_document(public_ip, 'vxlan', backend_data('vxlan', 1, '02:00:00:00:00:01'), '2001:db8:65::1',
+                                 backend_data('vxlan', 1, '02:00:00:00:00:02')))
+    v6 = ipaddress.IPv6Network(subnet_v6) if subnet_v6 else None
+    return dict(key=lease_key(PREFIX, net(subnet), v6), value=value, create_revision=3, mod_revision=3, version=1, lease=0)
+
+
+def test_choose_v6_keeps_pins_prefers_and_takes_the_lowest_free():
+    current = parse_leases([dual('100.64.1.0/24', '2001:db8:165:1::/64', 'a'), dual('100.64.2.0/24', '2001:db8:165:3::/64', 'b'),
+                            dual('100.64.3.0/24', None, 'c')], PREFIX)
+    own_b = current[1]
+    v6 = ipaddress.IPv6Network
+    # Kept: the lease's own IPv6 subnet, whatever is preferred.
+    assert choose_v6(DUAL, current, 'b', own_b, preferred_v6=v6('2001:db8:165:9::/64')) == v6('2001:db8:165:3::/64')
+    # A lease without one (IPv6 just turned on) takes the preferred one when free, else the lowest free.
+    assert choose_v6(DUAL, current, 'c', current[2], preferred_v6=v6('2001:db8:165:9::/64')) == v6('2001:db8:165:9::/64')
+    assert choose_v6(DUAL, current, 'c', current[2], preferred_v6=v6('2001:db8:165:1::/64')) == v6('2001:db8:165:2::/64')
+    with pytest.raises(FlannelError, match=r'^IPv6 subnet 2001:db8:165:1::/64 is already leased to a'):
+        choose_v6(DUAL, current, 'c', current[2], subnet_v6=v6('2001:db8:165:1::/64'))
+    # Without EnableIPv6 no lease carries one.
+    assert choose_v6(CONFIG, current, 'b', own_b) is None
+    # A lease whose IPv4 subnet fits is kept also when its IPv6 part does not (it moves to a new key).
+    assert choose(CONFIG, current, 'b')['keep'] is own_b
+    with pytest.raises(FlannelError, match='is not an IPv6 subnet'):
+        check_subnet_v6('100.64.0.0/24', DUAL)
+    with pytest.raises(FlannelError, match='does not enable IPv6'):
+        check_subnet_v6('2001:db8:165:1::/64', CONFIG)
+    assert check_subnet_v6('2001:db8:165:7::', DUAL) == v6('2001:db8:165:7::/64')
 
 
 def test_parse_lease_with_garbage_value_still_holds_the_subnet():

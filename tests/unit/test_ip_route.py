@@ -140,7 +140,7 @@ def test_want_defaults_and_normalisation():
     (dict(dst='100.64.1.1/24', via='198.18.0.2'), 'host bits'),
     (dict(dst='bogus', via='198.18.0.2'), "'bogus'"),
     (dict(dst='100.64.1.0/24', via='198.18.0.300'), "'198.18.0.300'"),
-    (dict(dst='100.64.1.0/24', via='2001:db8:1::2'), 'is IPv6 but dst 100.64.1.0/24 is IPv4'),
+    (dict(dst='2001:db8:2::/64', via='198.18.0.2'), 'Linux takes no IPv4 next hop for an IPv6 route'),
     (dict(dst='100.64.1.0/24', via='198.18.0.2', src='2001:db8:1::1'), 'src 2001:db8:1::1 is IPv6'),
     (dict(dst='100.64.1.0/24'), 'needs via'),
     (dict(dst='100.64.1.0/24', dev='xh0', onlink=True), 'onlink needs via'),

@@ -95,7 +95,8 @@ NAMESPACE = dict(target='netns xh-test', netns='xh-test', pid=None, inode=402653
     (['all'], set(nf.SUBSETS)),
     (None, set(nf.SUBSETS)),
     (['!fdb'], set(nf.SUBSETS) - set(['fdb'])),
-    (['all', '!neighbours', '!fdb'], set(['interfaces', 'bridges', 'routes'])),
+    (['all', '!neighbours', '!fdb'], set(['interfaces', 'addresses', 'bridges', 'routes'])),
+    (['addresses', 'routes'], set(['addresses', 'routes'])),
     (['routes', 'neighbors'], set(['routes', 'neighbours'])),
     (['!all'], set()),
 ])
@@ -104,8 +105,8 @@ def test_gather_subset(values, expected):
 
 
 def test_gather_subset_bad_value_is_named():
-    with pytest.raises(InvalidValue, match="'addresses'"):
-        nf.parse_gather_subset(['interfaces', 'addresses'])
+    with pytest.raises(InvalidValue, match="'links'"):
+        nf.parse_gather_subset(['interfaces', 'links'])
 
 
 @pytest.mark.parametrize('table', ['main', 'all', 'local', '100', 'crosshost_1'])
@@ -245,13 +246,31 @@ def _raw():
 
 def test_build_facts_all():
     facts = nf.build_facts(_raw(), NAMESPACE, set(nf.SUBSETS))
-    assert sorted(facts) == ['bridges', 'fdb', 'interfaces', 'namespace', 'neighbours', 'routes']
+    assert sorted(facts) == ['addresses', 'bridges', 'fdb', 'interfaces', 'namespace', 'neighbours', 'routes']
     assert facts['namespace'] is NAMESPACE
     assert len(facts['routes']) == len(ROUTES4) + len(ROUTES6)
     assert [r['family'] for r in facts['routes']] == ['inet'] * len(ROUTES4) + ['inet6'] * len(ROUTES6)
     assert facts['bridges']['xh-br0']['ports'] == ['xh-v0a', 'xh-vx0']
     # Facts are plain JSON (Ansible returns them as such).
     assert json.loads(json.dumps(facts)) == facts
+
+
+def test_addresses_every_interface_in_one_list_with_its_flags():
+    facts = nf.build_facts(_raw(), NAMESPACE, set(['addresses']))
+    assert sorted(facts) == ['addresses', 'namespace']
+    interfaces = nf.interface_facts(LINKS)
+    # The same items as the interfaces' addresses, in the kernel's order, with the interface.
+    assert facts['addresses'] == [dict(a, interface=link['ifname']) for link in LINKS for a in interfaces[link['ifname']]['addresses']]
+    v6 = dict((a['cidr'], a) for a in facts['addresses'] if a['family'] == 'inet6')
+    assert v6['2001:db8:1::1/64']['scope'] == 'global' and v6['2001:db8:1::1/64']['flags'] == ['nodad']
+    assert v6['fe80::d015:1ff:fec9:804a/64']['flags'] == ['tentative']
+
+
+def test_read_state_addresses_share_the_interfaces_read():
+    ipr = FakeIPRoute()
+    nf.read_state(ipr, set(['addresses', 'interfaces', 'routes']), 'all')
+    assert ipr.calls[0] == ('ip', '-details', 'address', 'show')
+    assert len(ipr.calls) == 3
 
 
 def test_build_facts_subset_and_empty_namespace():

@@ -10,7 +10,7 @@ from ansible_collections.crosshost.network.plugins.filter.plan import FilterModu
 
 NET = '100.64.0.0/16'
 ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network',
-              'in_run', 'reachable'}
+              'in_run', 'reachable', 'subnet_v6', 'gateway_v6', 'bip_v6', 'underlay_ip6'}
 
 
 def host(underlay_ip=None, network=NET, **kwargs):
@@ -58,6 +58,7 @@ def test_plan_three_hosts():
         'network': NET,
         'in_run': True,
         'reachable': True,
+        'subnet_v6': '', 'gateway_v6': '', 'bip_v6': '', 'underlay_ip6': '',  # an IPv4-only cluster
     }
     for entry in plan.values():
         assert set(entry) == ENTRY_KEYS
@@ -106,11 +107,11 @@ FACTS = {
 
 def test_host_interfaces():
     assert host_interfaces(FACTS) == [
-        {'interface': 'br-lan', 'mtu': 1400, 'addresses': [], 'active': None},
-        {'interface': 'eth0', 'mtu': 1500, 'addresses': ['198.18.0.11/24', '198.18.5.1/24'], 'active': None},
-        {'interface': 'eth0:1', 'mtu': 1500, 'addresses': ['198.18.9.1/255.255.255.0'], 'active': None},
-        {'interface': 'eth1', 'mtu': 9000, 'addresses': ['198.19.0.11/16'], 'active': None},
-        {'interface': 'lo', 'mtu': 65536, 'addresses': ['127.0.0.1/8'], 'active': None},
+        {'interface': 'br-lan', 'mtu': 1400, 'addresses': [], 'addresses_v6': [], 'active': None},
+        {'interface': 'eth0', 'mtu': 1500, 'addresses': ['198.18.0.11/24', '198.18.5.1/24'], 'addresses_v6': [], 'active': None},
+        {'interface': 'eth0:1', 'mtu': 1500, 'addresses': ['198.18.9.1/255.255.255.0'], 'addresses_v6': [], 'active': None},
+        {'interface': 'eth1', 'mtu': 9000, 'addresses': ['198.19.0.11/16'], 'addresses_v6': [], 'active': None},
+        {'interface': 'lo', 'mtu': 65536, 'addresses': ['127.0.0.1/8'], 'addresses_v6': [], 'active': None},
     ]
     assert host_interfaces({}) == []
     assert host_interfaces(None) == []

@@ -101,6 +101,57 @@ def test_static_routes_cluster_is_all_good():
     assert 'node1 -> node2  ok    rtt 0.02 ms  DF max 1500 B  route 100.64.2.0/24 via 198.18.1.12 dev eth0' in report['summary']
 
 
+def _dual_stack(ipv4=True):
+    """The static_routes cluster with IPv6 too (or IPv6 only): subnets 2001:db8:100:n::/64, underlay 2001:db8:1::1n."""
+    hosts = _static()
+    for n, name in enumerate(HOSTS, 1):
+        host = hosts[name]
+        host['plan'].update(subnet_v6='2001:db8:100:%d::/64' % n, gateway_v6='2001:db8:100:%d::1' % n,
+                            bip_v6='2001:db8:100:%d::1/64' % n, underlay_ip6='2001:db8:1::1%d' % n)
+        interfaces = host['facts']['interfaces']
+        interfaces['eth0']['addresses'].append(dict(_address('2001:db8:1::1%d/64' % n), family='inet6'))
+        interfaces['docker0']['addresses'].append(dict(_address('2001:db8:100:%d::1/64' % n), family='inet6'))
+        host['facts']['routes'] += [dict(_route('2001:db8:100:%d::/64' % m, 'eth0', '2001:db8:1::1%d' % m), family='inet6')
+                                    for m in (1, 2, 3) if m != n]
+        host['probe']['address6'] = '2001:db8:100:%d::2' % n
+        host['probe_lines'] += ['2001:db8:100:%d::2 ok 0.0%d 1500' % (m, m) for m in (1, 2, 3) if m != n]
+        if not ipv4:
+            host['plan'].update(subnet='', gateway='', bip='')
+            host['probe'] = {'address': '', 'address6': host['probe']['address6']}
+            interfaces['docker0']['addresses'] = interfaces['docker0']['addresses'][1:]
+            host['facts']['routes'] = [r for r in host['facts']['routes'] if r['family'] == 'inet6' or r['protocol'] != 'crosshost']
+    return hosts
+
+
+def test_dual_stack_cluster_has_pairs_of_both_families():
+    report = cluster_report(_dual_stack())
+    assert report['ok'] and report['drift'] == {} and report['families'] == [4, 6]
+    assert [(p['family'], p['address']) for p in report['pairs'] if (p['src'], p['dst']) == ('node1', 'node2')] == [
+        (4, '100.64.2.2'), (6, '2001:db8:100:2::2')]
+    pair = next(p for p in report['pairs'] if (p['src'], p['dst'], p['family']) == ('node1', 'node2', 6))
+    assert pair['connection']['label'] == 'route 2001:db8:100:2::/64 via 2001:db8:1::12 dev eth0'
+    assert report['summary'][0] == '3 hosts, backend static_routes, IPv4 and IPv6: 12 of 12 pairs reach each other, no host differs from the plan'
+    assert 'node1 -> node2  IPv6 ok    rtt 0.02 ms  DF max 1500 B  route 2001:db8:100:2::/64 via 2001:db8:1::12 dev eth0' in report['summary']
+    html = cluster_report_html(report)
+    tables = [a['data-family'] for t, a in _parse(html) if t == 'table' and 'data-family' in a]
+    assert tables == ['4', '6'] and 'Reachability over IPv6' in html and '2001:db8:100:2::/64' in html
+
+
+def test_ipv6_only_cluster_and_its_drift():
+    hosts = _dual_stack(ipv4=False)
+    report = cluster_report(hosts)
+    assert report['families'] == [6] and len(report['pairs']) == 6 and report['ok'], report['drift']
+    # A missing IPv6 route, an IPv6 miss, no IPv6 probe address: each named.
+    hosts['node1']['facts']['routes'] = [r for r in hosts['node1']['facts']['routes'] if r['dst'] != '2001:db8:100:2::/64']
+    hosts['node1']['probe_lines'] = ['2001:db8:100:2::2 miss']
+    hosts['node3']['probe']['address6'] = ''
+    report = cluster_report(hosts)
+    assert report['drift'] == {'node1': ['route to 2001:db8:100:2::/64 via 2001:db8:1::12 is missing'],
+                               'node3': ['the probe container has no IPv6 address']}
+    assert [(p['src'], p['dst']) for p in report['pairs'] if not p['reached']] == [
+        ('node1', 'node2'), ('node1', 'node3'), ('node2', 'node3')]
+
+
 def test_vxlan_cluster_is_all_good():
     report = cluster_report(_vxlan())
     assert report['drift'] == {}
