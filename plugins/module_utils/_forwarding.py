@@ -224,7 +224,8 @@ def compute_plan(params, networks, have):
 
     ``have``: ``sysctls`` {key: value or None}, ``firewall`` {family: parse_save() or
     None where the tool is missing}, ``files`` {path: (content, mode) or None},
-    ``module_loaded`` / ``module_available`` (bool), ``systemd`` (bool),
+    ``module_loaded`` (in /sys/module), ``module_active`` (its sysctls exist), ``module_available``
+    (the kernel has it), ``systemd`` (bool),
     ``unit_enabled`` (bool), ``config_dir_exists`` (bool).
     Returns dict(plan, families, want_files, before, after, warnings).
     """
@@ -245,8 +246,12 @@ def compute_plan(params, networks, have):
         key = FAMILIES[family]['sysctl']
         if have['sysctls'].get(key) != '1':
             plan.add(Step('sysctl -q -w %s=1' % key, argv=['sysctl', '-q', '-w', '%s=1' % key]))
+    # The modules file lists what the boot replay must load, and it loads what /sys/module
+    # does not show: only a module seen there, or loaded now, goes in. Active but not there
+    # (built in, or a container's view of the host's kernel): nothing to load, no file.
     modprobe = None
-    with_modules = present and params['br_netfilter'] and (have['module_loaded'] or have['module_available'])
+    wanted_module = present and params['br_netfilter']
+    with_modules = wanted_module and (have['module_loaded'] or (not have['module_active'] and have['module_available']))
     if with_modules and not have['module_loaded']:
         modprobe = plan.add(Step('modprobe %s' % MODULE_NAME, argv=['modprobe', MODULE_NAME], tolerate=True))
 
@@ -329,7 +334,9 @@ def compute_plan(params, networks, have):
 
     before_files = dict((path, have['files'].get(path)) for path in our_paths(params))
     after_files = dict((path, wanted.get(path)) for path in our_paths(params))
-    return dict(plan=plan, families=families, wanted=wanted, with_modules=with_modules, warnings=warnings,
+    module_state = 'not wanted' if not wanted_module else 'loaded' if (
+        have['module_loaded'] or have['module_active'] or with_modules) else 'unavailable'
+    return dict(plan=plan, families=families, wanted=wanted, module_state=module_state, warnings=warnings,
                 before=dict(kernel=before_lines, files=before_files), after=dict(kernel=after_lines, files=after_files))
 
 

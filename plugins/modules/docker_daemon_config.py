@@ -106,11 +106,10 @@ commands:
 '''
 
 import json
-import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crosshost.network.plugins.module_utils._checks import parse_json_file
+from ansible_collections.crosshost.network.plugins.module_utils._files import read_file, write_file
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import C_LOCALE
 
 
@@ -120,11 +119,8 @@ def to_json(config):
 
 
 def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+    content = read_file(path)
+    return content[0] if content else None
 
 
 def wanted_config(current, set_keys, remove):
@@ -156,33 +152,16 @@ def restart_reason(config, live, record_ok, path):
     """Why the daemon must restart, or '' when it runs ``config`` already."""
     bridge = config.get('bridge') or 'docker0'
     mtu = int(config.get('mtu', 1500))
-    # With a bridge of ours Docker takes the bridge's own address: only docker0 has a bip to compare.
+    # With a bridge of ours Docker takes the bridge's own address, and without bip (an
+    # IPv6-only cluster) it picks its own subnet: only docker0 with a bip has a gateway to compare.
     want = (bridge, config.get('bip') if bridge == 'docker0' else None, mtu)
-    live_ok = live is not None and (live[0], live[1] if bridge == 'docker0' else None, live[2]) == want
+    live_ok = live is not None and (live[0], live[1] if want[1] else None, live[2]) == want
     if live_ok and record_ok:
         return ''
     runs = 'is not running' if live is None else 'runs bridge %s gateway %s mtu %d' % live
     return 'docker: the daemon %s%s; want %s%s mtu %d' % (
         runs, '' if record_ok else ', not restarted since %s changed' % path,
         bridge, ' %s' % want[1] if want[1] else '', mtu)
-
-
-def write(module, path, text):
-    directory = os.path.dirname(path)
-    try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        handle, temp = tempfile.mkstemp(prefix='.crosshost-', dir=directory)
-        try:
-            with os.fdopen(handle, 'w') as out:
-                out.write(text)
-            os.chmod(temp, 0o644)
-            os.rename(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot write %s: %s' % (path, exc), path=path)
 
 
 def main():
@@ -214,7 +193,7 @@ def main():
         if not module.check_mode:
             if text is not None and params['backup']:
                 result['backup_file'] = module.backup_local(path)
-            write(module, path, to_json(config))
+            write_file(module, path, to_json(config))
 
     record_ok = True
     if params['restart'] and params['applied_file']:

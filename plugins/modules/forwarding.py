@@ -182,10 +182,9 @@ target:
 '''
 
 import os
-import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.crosshost.network.plugins.module_utils._files import read_file, write_file
 from ansible_collections.crosshost.network.plugins.module_utils._forwarding import (
     FAMILIES,
     MODULE_NAME,
@@ -206,15 +205,6 @@ from ansible_collections.crosshost.network.plugins.module_utils._reconcile impor
 
 # Programs that act on the host whatever the target namespace.
 HOST_PROGRAMS = ('systemctl', 'modprobe')
-
-
-def read_file(path):
-    """(content, mode) of one of our files, or None when it does not exist."""
-    try:
-        with open(path) as handle:
-            return handle.read(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-    except (IOError, OSError):
-        return None
 
 
 class Host:
@@ -262,21 +252,7 @@ class Host:
         return rc == 0 and out.strip() == 'enabled'
 
     def write(self, path, content, mode):
-        directory = os.path.dirname(path)
-        try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o755)
-            handle, temp = tempfile.mkstemp(prefix='.crosshost-', dir=directory)
-            try:
-                with os.fdopen(handle, 'w') as out:
-                    out.write(content)
-                os.chmod(temp, mode)
-                os.rename(temp, path)
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-        except (IOError, OSError) as exc:
-            self.module.fail_json(msg='cannot write %s: %s' % (path, exc), path=path)
+        write_file(self.module, path, content, mode)
 
     def remove(self, path):
         try:
@@ -351,13 +327,15 @@ def main():
     # have, read once.
     systemd = params['systemd'] if params['systemd'] is not None else os.path.isdir('/run/systemd/system')
     files = dict((path, read_file(path)) for path in our_paths(params))
-    loaded = os.path.isdir('/sys/module/' + MODULE_NAME) or os.path.isdir('/proc/sys/net/bridge')
+    loaded = os.path.isdir('/sys/module/' + MODULE_NAME)
+    active = loaded or os.path.isdir('/proc/sys/net/bridge')
     have = dict(
         sysctls=host.sysctls(),
         firewall=host.firewall(),
         files=files,
         module_loaded=loaded,
-        module_available=loaded or probe([MODULE_NAME])[MODULE_NAME] != 'missing',
+        module_active=active,
+        module_available=active or probe([MODULE_NAME])[MODULE_NAME] != 'missing',
         systemd=systemd,
         unit_enabled=systemd and files[unit_path(params)] is not None and host.unit_enabled(params['boot_unit']),
         config_dir_exists=os.path.isdir(params['config_dir']),
@@ -372,11 +350,7 @@ def main():
         status['failed'] = host.apply(steps)
 
     def br_netfilter():
-        if not (params['state'] == 'present' and params['br_netfilter']):
-            return 'not wanted'
-        if not result['with_modules'] or status.get('failed'):
-            return 'unavailable'
-        return 'loaded'
+        return 'unavailable' if status.get('failed') else result['module_state']
 
     def output():
         wanted = dict(result['wanted'])

@@ -58,7 +58,7 @@ def converged(p, **extra):
     families = dict((family, chain_rules(family, networks[family], p['masquerade'])) for family in (4, 6) if networks[family])
     have = dict(sysctls={'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1'},
                 firewall={4: parse_save(SAVE_V4), 6: parse_save('')}, files=want_files(p, families, True, True),
-                module_loaded=True, module_available=True, systemd=True, unit_enabled=True, config_dir_exists=True)
+                module_loaded=True, module_active=True, module_available=True, systemd=True, unit_enabled=True, config_dir_exists=True)
     have.update(extra)
     return have
 
@@ -131,9 +131,13 @@ def test_file_with_wrong_mode_is_rewritten():
 
 def test_br_netfilter_loaded_only_where_the_kernel_has_it():
     p = params()
-    missing = converged(p, module_loaded=False, module_available=False)
+    missing = converged(p, module_loaded=False, module_active=False, module_available=False)
     assert plan_of(p, missing) == ['rm -f /etc/modules-load.d/crosshost.conf']
-    loadable = converged(p, module_loaded=False)
+    # Active but not in /sys/module (built in, or a container's view): nothing for the boot to load.
+    active = converged(p, module_loaded=False)
+    assert plan_of(p, active) == ['rm -f /etc/modules-load.d/crosshost.conf']
+    assert compute_plan(p, check_options(p), active)['module_state'] == 'loaded'
+    loadable = converged(p, module_loaded=False, module_active=False)
     result = compute_plan(p, check_options(p), loadable)
     assert result['plan'].commands() == ['modprobe br_netfilter']
     assert result['plan'].steps[0].tolerate
@@ -160,7 +164,8 @@ def test_absent_removes_ours_and_disables_the_unit():
 
 def test_no_systemd_warns_once_the_replay_command_is_installed():
     p = params()
-    fresh = dict(sysctls={}, firewall={4: parse_save(''), 6: None}, files={}, module_loaded=True, module_available=True,
+    fresh = dict(sysctls={}, firewall={4: parse_save(''), 6: None}, files={}, module_loaded=True, module_active=True,
+                 module_available=True,
                  systemd=False, unit_enabled=False, config_dir_exists=False)
     result = compute_plan(p, check_options(p), fresh)
     assert 'no systemd here' in result['warnings'][0]
