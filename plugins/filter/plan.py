@@ -107,6 +107,8 @@ def host_interfaces(facts):
         result.append(dict(interface=device, mtu=data.get('mtu'), addresses=addresses,
                            addresses_v6=_addresses_v6(facts, device, data), active=data.get('active')))
     return result
+
+
 # What a connection says when the host is there but cannot run anything (a paused or
 # stopped container behind the docker connection): not a failure of the host's values.
 _NOT_RUNNING = re.compile(r'is paused|is not running|No such container', re.I)
@@ -135,8 +137,6 @@ def not_reached(hosts, registered):
                 result[str(name)] = 'the connection could not run anything there: %s' % stderr
                 break
     return result
-
-
 
 
 class _Family(object):
@@ -210,7 +210,7 @@ def _ips(entry):
     result = set()
     for cidr in list(entry.get('addresses') or []) + [a.get('cidr') for a in entry.get('addresses_v6') or [] if isinstance(a, Mapping)]:
         try:
-            result.add(ipaddress.ip_interface(_text(cidr).split('/')[0]).ip)
+            result.add(ipaddress.ip_interface(_text(cidr).partition('/')[0]).ip)
         except ValueError:
             continue
     return result
@@ -222,7 +222,7 @@ def _first_global_v6(entry):
         if not isinstance(address, Mapping) or address.get('scope') not in (None, 'global') or set(address.get('flags') or ()) & _UNSTABLE_V6:
             continue
         try:
-            return parse_address(_text(address.get('cidr')).split('/')[0], version=6)
+            return parse_address(_text(address.get('cidr')).partition('/')[0], version=6)
         except (SubnetError, ValueError):
             continue
     return None

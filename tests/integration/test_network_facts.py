@@ -181,12 +181,55 @@ def test_netns_gather_subset_and_table(lab):
     ns = lab[0]
     facts = facts_of(run_module('network_facts', dict(netns=ns, gather_subset=['bridges'])))
     assert sorted(facts) == ['bridges', 'namespace']
-    facts = facts_of(run_module('network_facts', dict(netns=ns, gather_subset=['!interfaces', '!bridges'], table='all')))
+    facts = facts_of(run_module('network_facts', dict(netns=ns, gather_subset=['!interfaces', '!addresses', '!bridges'], table='all')))
     assert sorted(facts) == ['fdb', 'namespace', 'neighbours', 'routes']
     tables = set(r['table'] for r in facts['routes'])
     assert tables == set(['main', 'local'])
     local = [r for r in facts['routes'] if r['dst'] == '100.64.1.1/32' and r['table'] == 'local']
     assert local and local[0]['type'] == 'local'
+
+
+def test_ipv6_addresses_and_routes_the_plan_needs(netns):
+    """The addresses part with the IPv6 flags, read once, feeds the plan: the underlay address is the
+    first stable global one, and an IPv6 route that overlaps the cluster's IPv6 network is refused."""
+    def ip(*argv):
+        sh('ip', '-n', netns, *argv)
+
+    sh('ip', 'netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0')
+    ip('link', 'add', 'xh-u0', 'type', 'veth', 'peer', 'name', 'xh-u1')
+    ip('link', 'set', 'xh-u0', 'up')
+    ip('link', 'set', 'xh-u1', 'up')
+    ip('address', 'add', '198.18.63.11/24', 'dev', 'xh-u0')
+    ip('address', 'add', '2001:db8:63::99/64', 'dev', 'xh-u0', 'nodad', 'preferred_lft', '0')  # deprecated
+    ip('address', 'add', '2001:db8:63::11/64', 'dev', 'xh-u0', 'nodad')
+    ip('-6', 'route', 'add', '2001:db8:163:5::/64', 'via', '2001:db8:63::1', 'dev', 'xh-u0')
+    before = kernel_view(netns)
+    result = run_module('network_facts', dict(netns=netns, gather_subset=['addresses', 'routes'], table='all'))
+    facts = facts_of(result)
+    assert kernel_view(netns) == before
+    assert sorted(facts) == ['addresses', 'namespace', 'routes']
+    mine = [a for a in facts['addresses'] if a['interface'] == 'xh-u0']
+    # The kernel's order (newest IPv6 address first), each with its interface, scope and flags.
+    assert [(a['cidr'], a['family'], a['scope']) for a in mine] == [
+        ('198.18.63.11/24', 'inet', 'global'), ('2001:db8:63::11/64', 'inet6', 'global'),
+        ('2001:db8:63::99/64', 'inet6', 'global'), (mine[3]['cidr'], 'inet6', 'link')]
+    assert 'deprecated' in mine[2]['flags'] and 'deprecated' not in mine[1]['flags']
+    addresses = [(a['interface'], a['cidr']) for a in facts['addresses']]
+    assert sorted(addresses) == sorted((name, x['local'] + '/' + str(x['prefixlen']))
+                                       for link in ip_json(netns, 'address', 'show') for x in link.get('addr_info', []) for name in [link['ifname']])
+
+    # What the preflight role hands the plan: the setup facts (IPv4 here) plus this probe.
+    from ansible_collections.crosshost.network.plugins.filter.plan import cluster_plan, host_interfaces
+    ansible_facts = {'interfaces': ['xh-u0'], 'xh_u0': {'device': 'xh-u0', 'mtu': 1500, 'ipv4': {'address': '198.18.63.11', 'prefix': '24'}},
+                     FACTS_KEY: facts}
+    data = dict(network='', network_v6='2001:db8:163::/48', interfaces=host_interfaces(ansible_facts), routes=facts['routes'],
+                default_ipv4={'address': '198.18.63.11', 'interface': 'xh-u0'}, default_ipv6={})
+    with pytest.raises(Exception) as err:
+        cluster_plan({'h1': data})
+    assert 'host h1: route 2001:db8:163:5::/64 dev xh-u0 (proto boot, table main) overlaps crosshost_network_v6 2001:db8:163::/48' in str(err.value)
+    entry = cluster_plan({'h1': dict(data, network_v6='2001:db8:164::/48')})['plan']['h1']
+    assert (entry['underlay_ip'], entry['underlay_interface'], entry['underlay_ip6'], entry['subnet_v6']) == \
+        ('198.18.63.11', 'xh-u0', '2001:db8:63::11', '2001:db8:164:1::/64')
 
 
 def test_pid_reads_the_process_namespace(lab):
@@ -216,7 +259,7 @@ def test_host_target_is_the_host_namespace():
     (dict(netns='xh-nonexistent0'), "'xh-nonexistent0' does not exist"),
     (dict(pid=999999999), 'process 999999999 does not exist'),
     (dict(netns='xh-a', pid=1), 'mutually exclusive'),
-    (dict(gather_subset=['interfaces', 'addresses']), "gather_subset 'addresses' is not valid"),
+    (dict(gather_subset=['interfaces', 'links']), "gather_subset 'links' is not valid"),
     (dict(table='main; ip link del x'), "table 'main; ip link del x' is not valid"),
 ])
 def test_bad_arguments_fail_clearly(args, message):

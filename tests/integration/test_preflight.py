@@ -23,7 +23,7 @@ PLAYBOOK = os.path.join(FIXTURES, 'playbook.yml')
 ALLOCATIONS = '.crosshost_allocations.yml'
 BAD = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(FIXTURES, 'inventories', 'bad_*.yml')))
 ENTRY_KEYS = {'subnet', 'gateway', 'bip', 'prefixlen', 'underlay_ip', 'underlay_interface', 'underlay_mtu', 'vtep_mac', 'network',
-              'in_run', 'reachable'}
+              'in_run', 'reachable', 'subnet_v6', 'gateway_v6', 'bip_v6', 'underlay_ip6'}
 
 
 def _env():
@@ -193,6 +193,27 @@ def test_good_inventory(tmp_path):
     assert subnets_of(run) == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
     assert allocations(folder)['subnets'] == {'a0': '100.64.3.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
     assert run.report()['h2']['plan']['h2'] == plan['h2']  # same MAC and addresses as before
+
+
+def test_dual_stack_inventory(tmp_path):
+    """The IPv6 inputs reach the plan through the role: entries, cluster values and the kept allocations."""
+    folder = inventory_dir(tmp_path, 'good')
+    inventory = read_inventory(folder)
+    inventory['all']['vars']['crosshost_network_v6'] = '2001:db8:163::/48'
+    for i, host in enumerate(['h1', 'h2', 'h3']):
+        inventory['all']['hosts'][host]['crosshost_underlay_ip6'] = '2001:db8:63::1%d' % (i + 1)
+    inventory['all']['hosts']['h3']['crosshost_subnet_v6'] = '2001:db8:163:9::/64'
+    write_inventory(folder, inventory)
+    run = playbook(folder)
+    assert run.rc == 0, run
+    report = run.report()['h2']
+    assert (report['host']['subnet_v6'], report['host']['bip_v6'], report['host']['underlay_ip6']) == \
+        ('2001:db8:163:2::/64', '2001:db8:163:2::1/64', '2001:db8:63::12')
+    assert (report['cluster']['network_v6'], report['cluster']['subnet_len_v6']) == ('2001:db8:163::/48', 64)
+    kept = allocations(folder)
+    assert kept['subnets_v6'] == {'h1': '2001:db8:163:1::/64', 'h2': '2001:db8:163:2::/64', 'h3': '2001:db8:163:9::/64'}
+    assert kept['underlay_v6'] == {'h1': '2001:db8:63::11', 'h2': '2001:db8:63::12', 'h3': '2001:db8:63::13'}
+    assert kept['subnets'] == {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
 
 
 UNREACHABLE = {'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': 9, 'ansible_ssh_timeout': 5}

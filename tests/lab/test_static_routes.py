@@ -5,6 +5,7 @@ state the previous one left. Bring-ups are what costs here, so there is exactly 
 """
 
 import ipaddress
+import json
 import os
 
 import pytest
@@ -55,6 +56,12 @@ def expected_routes(subnets, host):
 def bridge_address(lab, host):
     links = lab.ip_json(host, 'address', 'show', 'dev', 'docker0')
     return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in links[0]['addr_info'] if a['family'] == 'inet')
+
+
+def bridge_address6(lab, host):
+    """docker0's global IPv6 addresses."""
+    links = lab.ip_json(host, '-6', 'address', 'show', 'dev', 'docker0', 'scope', 'global')
+    return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in links[0]['addr_info']) if links else []
 
 
 def test_site_routes_every_subnet(lab):
@@ -132,8 +139,21 @@ def test_dual_stack_is_one_ordinary_run(lab):
         batch = lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch')
         assert all(dst in batch for dst in routes), batch
     assert len(subnets_v6) == len(lab.hosts)
+    # Bridge and Docker: docker0 carries the plan's IPv6 gateway, daemon.json the host's subnet.
+    with open(os.path.join(lab.inventory_dir, '.crosshost_allocations.yml')) as handle:
+        kept_v6 = yaml.safe_load(handle)['subnets_v6']
+    for host in lab.hosts:
+        subnet = ipaddress.ip_network(kept_v6[host])
+        assert bridge_address6(lab, host) == ['%s/%d' % (subnet.network_address + 1, subnet.prefixlen)], host
+        daemon = json.loads(lab.sh(host, 'cat', '/etc/docker/daemon.json'))
+        assert (daemon.get('ipv6'), daemon.get('fixed-cidr-v6'), 'ip6tables' in daemon) == (True, str(subnet), False), (host, daemon)
 
     output = lab.playbook('playbooks/verify.yml')[1]
+    for host in lab.hosts:
+        # The probe (started by verify) has an IPv6 address from its host's fixed-cidr-v6.
+        probe = json.loads(lab.sh(host, 'docker', 'inspect', 'crosshost-probe'))[0]['NetworkSettings']
+        assert ipaddress.ip_address(probe['GlobalIPv6Address']) in ipaddress.ip_network(kept_v6[host]), (host, probe)
+        assert probe['IPv6Gateway'] == str(ipaddress.ip_network(kept_v6[host]).network_address + 1), (host, probe)
     pairs = 2 * len(lab.hosts) * (len(lab.hosts) - 1)  # both families
     assert 'IPv4 and IPv6: %d of %d pairs reach each other' % (pairs, pairs) in output, output[-4000:]
     assert 'MISS' not in output
@@ -168,4 +188,8 @@ def test_removed_host_loses_its_routes_everywhere(lab):
         # Nothing of IPv6 stays: routes, boot file, daemon.json keys.
         assert our_routes6(lab, host) == {}, host
         assert '2001:db8:164:' not in lab.sh(host, 'cat', '/etc/crosshost/50-routes.batch'), host
-        assert 'fixed-cidr-v6' not in lab.sh(host, 'cat', '/etc/docker/daemon.json'), host
+        daemon = json.loads(lab.sh(host, 'cat', '/etc/docker/daemon.json'))
+        assert 'fixed-cidr-v6' not in daemon and 'ipv6' not in daemon, (host, daemon)
+        # The bridge lost exactly the IPv6 gateway the bridge role had put there, and its record.
+        assert bridge_address6(lab, host) == [], host
+        assert lab.sh(host, 'ls', '/etc/crosshost').split().count('bridge-docker0.address6') == 0, host

@@ -24,18 +24,18 @@ def host(underlay_ip=None, underlay_ip6=None, network=NET, network_v6=NET6, **kw
     return data
 
 
-def dual(**per_host):
-    hosts = dict(('h%d' % i, host('198.18.0.1%d' % i, '2001:db8:63::1%d' % i)) for i in (1, 2, 3))
+def _with(hosts, per_host):
     for name, extra in per_host.items():
         hosts[name].update(extra)
     return hosts
+
+
+def dual(**per_host):
+    return _with(dict(('h%d' % i, host('198.18.0.1%d' % i, '2001:db8:63::1%d' % i)) for i in (1, 2, 3)), per_host)
 
 
 def v6_only(**per_host):
-    hosts = dict(('h%d' % i, host(None, '2001:db8:63::1%d' % i, network='')) for i in (1, 2, 3))
-    for name, extra in per_host.items():
-        hosts[name].update(extra)
-    return hosts
+    return _with(dict(('h%d' % i, host(None, '2001:db8:63::1%d' % i, network='')) for i in (1, 2, 3)), per_host)
 
 
 def error_of(*args, **kwargs):
@@ -245,7 +245,8 @@ def test_bad_and_duplicate_underlay_ip6():
 
 def test_an_ipv6_underlay_address_given_as_the_ipv4_one_is_named():
     msg = error_of(dual(h1={'underlay_ip': '2001:db8:63::11'}))
-    assert "host h1: crosshost_underlay_ip '2001:db8:63::11' is IPv6: it must be an IPv4 address (set an IPv6 underlay address as crosshost_underlay_ip6)" in msg
+    assert ("host h1: crosshost_underlay_ip '2001:db8:63::11' is IPv6: it must be an IPv4 address "
+            "(set an IPv6 underlay address as crosshost_underlay_ip6)") in msg
 
 
 @pytest.mark.parametrize('cidr, name', RESERVED_RANGES[6])
