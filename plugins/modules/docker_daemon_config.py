@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: docker_daemon_config
 short_description: Reconcile the keys we own in Docker's daemon.json and tell whether the daemon must restart
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads O(path) once, sets the keys of O(set), removes those of O(remove), keeps every other key, and writes the
     file back (with a backup of the old one) only when the result differs.

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: forwarding
 short_description: Reconcile a host's forwarding state for routed container traffic (sysctls, chains, boot replay)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the host's forwarding state once (the forwarding sysctls, C(br_netfilter), our firewall chains and
     the jumps to them in both address families, the files we own), computes the difference with O(networks)
