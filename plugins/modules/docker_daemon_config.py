@@ -59,7 +59,9 @@ options:
     type: bool
     default: true
   backup:
-    description: Keep a timestamped copy of the file before it is rewritten.
+    description:
+      - Keep a timestamped copy of the file before it is rewritten, unless it holds just what O(applied_file) records
+        (the configuration this module last applied: no copy of our own file piles up).
     type: bool
     default: true
 '''
@@ -185,23 +187,29 @@ def main():
         module.fail_json(msg='docker: %s' % exc)
     config = wanted_config(current, params['set'], [key for key in params['remove'] if key not in params['set']])
 
+    record = None
+    if params['restart'] and params['applied_file']:
+        record_text = read_text(params['applied_file'])
+        try:
+            record = parse_json_file(params['applied_file'], record_text) if record_text is not None else None
+        except ValueError:
+            record = None
+
     result = dict(config=config, commands=[], changed=False)
     if config != current or text is None:
         changed_keys = sorted(key for key in set(config) | set(current) if config.get(key) != current.get(key))
         result['commands'].append('write %s (keys %s)' % (path, ', '.join(changed_keys) or 'none'))
         result['changed'] = True
         if not module.check_mode:
-            if text is not None and params['backup']:
+            # A file that is what we last applied is ours: backing it up again would only
+            # pile copies up beside it. Anything else (the user's file, a hand edit) is kept.
+            if text is not None and params['backup'] and current != record:
                 result['backup_file'] = module.backup_local(path)
             write_file(module, path, to_json(config))
 
     record_ok = True
     if params['restart'] and params['applied_file']:
-        try:
-            record_ok = parse_json_file(params['applied_file'], read_text(params['applied_file'])) == config \
-                and read_text(params['applied_file']) is not None
-        except ValueError:
-            record_ok = False
+        record_ok = record == config
     reason = restart_reason(config, live_bridge(module), record_ok, path)
     if result['changed'] and not reason:
         reason = 'docker: %s changed' % path

@@ -32,6 +32,15 @@ def test_keys_merged_once_others_kept_record_compared(tmp_path):
     assert not again['changed'] and again['commands'] == [] and again['restart_needed'], again
     assert 'not restarted since' in again['restart_reason']
 
+    # Restarted with it (the role records the config): a later change of our keys rewrites
+    # our own file without another backup, where a hand edit would be kept.
+    record.write_text(json.dumps(written['config']))
+    changed = run_module('docker_daemon_config', dict(args, set=dict(SET, mtu=1400)))
+    assert changed['changed'] and 'backup_file' not in changed, changed
+    path.write_text(json.dumps(dict(changed['config'], debug=True)))
+    edited = run_module('docker_daemon_config', args)
+    assert json.loads(open(edited['backup_file']).read())['debug'] is True, edited
+
     # restart false: no record compared, the pending restart is a warning.
     quiet = run_module('docker_daemon_config', dict(args, restart=False, applied_file=None))
     assert not quiet['changed'] and 'restart the daemon yourself' in ' '.join(quiet.get('warnings', [])), quiet

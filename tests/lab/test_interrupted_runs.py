@@ -49,9 +49,9 @@ def plan(lab):
         return yaml.safe_load(handle)
 
 
-def interrupt(lab, task):
-    """site.yml killed as soon as it starts TASK (every host done with the task before)."""
-    reached, output = lab.playbook_until(SITE, 'TASK [%s]' % task)
+def interrupt(lab, header):
+    """site.yml killed as soon as it prints HEADER (every host done with the task before)."""
+    reached, output = lab.playbook_until(SITE, header)
     assert reached, output[-4000:]
     return output
 
@@ -146,7 +146,8 @@ def test_switch_to_vxlan_interrupted_after_daemon_json(lab):
         converge(lab)  # run alone: test_faults.py did not converge the lab first
     set_backend(lab, 'vxlan')
     try:
-        interrupt(lab, "crosshost.network.docker : Read Docker's bridge network")
+        # The module has written daemon.json; its restart handler is next.
+        interrupt(lab, 'RUNNING HANDLER [crosshost.network.docker : Look whether Docker runs]')
         # Killed where it must be: the file has the overlay's MTU, the daemon still the old one.
         for host in lab.hosts:
             assert daemon_json(lab, host)['mtu'] != live_docker(lab, host)[1], host
@@ -162,7 +163,7 @@ def test_switch_back_interrupted_mid_routes(lab):
     set_backend(lab, 'static_routes')
     # The overlay is gone and Docker restarted; the direct routes are live, their boot
     # file is not written yet (the overlay removed it when it came).
-    interrupt(lab, 'crosshost.network.static_routes : Persist the routes for boot')
+    interrupt(lab, 'TASK [crosshost.network.static_routes : Persist the routes for boot]')
     for host in lab.hosts:
         assert overlay_device(lab, host) == [] and lab.our_routes(host), host
         assert existing(lab, host, [ROUTES_BOOT_FILE]) == [], host
