@@ -61,7 +61,7 @@ options:
   backup:
     description:
       - Keep a timestamped copy of the file before it is rewritten, unless it holds just what O(applied_file) records
-        (the configuration this module last applied: no copy of our own file piles up).
+        (the configuration this module last applied), so that no copy of our own file piles up.
     type: bool
     default: true
 '''
