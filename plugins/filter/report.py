@@ -194,11 +194,9 @@ def _planned_routes(plan, peer_plans):
 
 
 def _families(hosts):
-    """The families the cluster's containers use: IPv4 unless no host has an IPv4 subnet
-    nor probe address (IPv6 only), IPv6 where a host has an IPv6 subnet or probe address."""
-    def has(family):
-        return any(host['plan'].get(_SUBNET_KEYS[family]) or host['probe'].get(_PROBE_KEYS[family]) for host in hosts.values())
-    return [family for family in (4, 6) if has(family)] or [4]
+    """The families of the plan's subnets (IPv4 where none has any). Not the probes': in an
+    IPv6-only cluster Docker still gives every probe an IPv4 address, the same on every host."""
+    return [family for family in (4, 6) if any(host['plan'].get(_SUBNET_KEYS[family]) for host in hosts.values())] or [4]
 
 
 def _check_host(name, host):

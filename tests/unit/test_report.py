@@ -117,7 +117,8 @@ def _dual_stack(ipv4=True):
         host['probe_lines'] += ['2001:db8:100:%d::2 ok 0.0%d 1500' % (m, m) for m in (1, 2, 3) if m != n]
         if not ipv4:
             host['plan'].update(subnet='', gateway='', bip='')
-            host['probe'] = {'address': '', 'address6': host['probe']['address6']}
+            # Docker's own IPv4 subnet, the same on every host: not a family of the plan.
+            host['probe'] = {'address': '172.17.0.2', 'address6': host['probe']['address6']}
             interfaces['docker0']['addresses'] = interfaces['docker0']['addresses'][1:]
             host['facts']['routes'] = [r for r in host['facts']['routes'] if r['family'] == 'inet6' or r['protocol'] != 'crosshost']
     return hosts
