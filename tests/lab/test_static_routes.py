@@ -61,7 +61,7 @@ def bridge_address(lab, host):
 def bridge_address6(lab, host):
     """docker0's global IPv6 addresses."""
     links = lab.ip_json(host, '-6', 'address', 'show', 'dev', 'docker0', 'scope', 'global')
-    # ip prints a bare lifetime entry beside each address filtered out by scope: only those with 'local' count.
+    # ip -json prints the lifetimes of an address as an item of their own (no 'local').
     return sorted('%s/%s' % (a['local'], a['prefixlen']) for a in links[0]['addr_info'] if 'local' in a) if links else []
 
 
