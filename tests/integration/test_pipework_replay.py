@@ -141,7 +141,15 @@ def short_leases(lab):
 
 
 def dumpleases(server, *flags):
-    return sh(server['busybox'], 'dumpleases', '-f', server['leases'], *flags)
+    """The server's leases. udhcpd rewrites its file every second (auto_time 1), and a read
+    that meets the file missing or half-written fails: such a read is made again."""
+    argv = [server['busybox'], 'dumpleases', '-f', server['leases']] + list(flags)
+    for _ in range(20):
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return proc.stdout
+        time.sleep(0.1)
+    raise AssertionError('%s: rc=%d %s' % (' '.join(argv), proc.returncode, proc.stderr))
 
 
 def test_dhcp_client_renews_short_leases_and_releases(lab, run_dir, short_leases):

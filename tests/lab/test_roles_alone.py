@@ -121,7 +121,8 @@ def docker_network(lab, host):
 
 @pytest.mark.parametrize('override, message', [
     ('static_routes_state=bogus', "value of static_routes_state must be one of: present, absent, got: bogus"),
-    ('alone_network=nonsense', 'static_routes on node1: static_routes_network must be an IPv4 CIDR (got "nonsense")'),
+    ('alone_network=nonsense', 'static_routes on node1: static_routes_network must be an IPv4 CIDR, or empty with '
+                               'static_routes_network_v6 set (got "nonsense")'),
 ])
 def test_bad_input_changes_nothing(lab, override, message):
     rc, output = run(lab, '-e', override, check=False, playbook='static_routes')
