@@ -144,10 +144,13 @@ def dumpleases(server, *flags):
     """The server's leases. udhcpd rewrites its file every second (auto_time 1), and a read
     that meets the file missing or half-written fails: such a read is made again."""
     argv = [server['busybox'], 'dumpleases', '-f', server['leases']] + list(flags)
-    for _ in range(20):
+    deadline = time.monotonic() + 2
+    while True:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             return proc.stdout
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.1)
     raise AssertionError('%s: rc=%d %s' % (' '.join(argv), proc.returncode, proc.stderr))
 
