@@ -6,7 +6,8 @@ inventory for it in a temporary folder, and always runs playbooks/lab/destroy.ym
 the end, pass or fail. Tests run playbooks against it and read the hosts' state with
 ``docker exec``.
 
-Environment: CROSSHOST_LABTEST_KEEP=1 leaves the lab running (for debugging; destroy it
+Environment: CROSSHOST_LABTEST_NAME, _SUBNET and _SUBNET_V6 name another lab (a second
+checkout beside this one); CROSSHOST_LABTEST_KEEP=1 leaves the lab running (for debugging; destroy it
 with ``ansible-playbook playbooks/lab/destroy.yml -e crosshost_lab_name=crosshost-routes-test``).
 """
 

@@ -16,10 +16,11 @@ import sys
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB_NAME = 'crosshost-routes-test'
-LAB_SUBNET = '198.18.42.0/24'
+# CROSSHOST_LABTEST_NAME/_SUBNET/_SUBNET_V6 give a second checkout its own lab beside this one.
+LAB_NAME = os.environ.get('CROSSHOST_LABTEST_NAME', 'crosshost-routes-test')
+LAB_SUBNET = os.environ.get('CROSSHOST_LABTEST_SUBNET', '198.18.42.0/24')
 # The lab's IPv6 underlay (off for other labs): nodeN is 2001:db8:64::1N.
-LAB_SUBNET_V6 = '2001:db8:64::/64'
+LAB_SUBNET_V6 = os.environ.get('CROSSHOST_LABTEST_SUBNET_V6', '2001:db8:64::/64')
 LAB_HOSTS = 3
 CLUSTER_VARS = """---
 # Written by tests/lab/labdriver.py
