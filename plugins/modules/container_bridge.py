@@ -73,7 +73,7 @@ options:
   boot_file:
     description:
       - The C(ip -batch) file recreating the bridge as applied at boot, e.g. C(/etc/crosshost/10-bridge.batch).
-      - Not written when not given (C(docker0): Docker makes it at boot).
+      - Not written when not given (C(docker0) - Docker makes it at boot).
     type: path
   record_file:
     description:
