@@ -29,6 +29,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._reconcile impor
     check_state_options,
     find_duplicates,
     ip_family,
+    link_index,
 )
 
 MAIN_TABLE = 254
@@ -259,7 +260,7 @@ def purge_scope(params, table_names):
 
 def read_have(ipr, table_names):
     """(links by name, routes of both families) of the target; ``-N``: numeric tables and protocols, whatever names this host registered."""
-    links = dict((link.get('ifname'), link) for link in ipr.read('ip', 'link', 'show'))
+    links = link_index(ipr.read('ip', 'link', 'show'))
     routes = parse_routes(ipr.read('ip', '-N', '-4', 'route', 'show', 'table', 'all'), 4, table_names)
     return links, routes + parse_routes(ipr.read('ip', '-N', '-6', 'route', 'show', 'table', 'all'), 6, table_names)
 
