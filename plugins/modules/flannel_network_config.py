@@ -31,8 +31,8 @@ options:
     description:
       - C(Network), the IPv4 CIDR of the whole overlay, for example V(100.64.0.0/16).
       - Host bits must be zero. Required with O(state=present), except for an IPv6-only
-        overlay: empty (or not given) with O(ipv6_network) writes C(EnableIPv4=false) and no
-        C(Network), flanneld's IPv6-only config.
+        overlay. Empty (or not given) with O(ipv6_network), the module writes C(EnableIPv4=false)
+        and no C(Network), flanneld's IPv6-only config.
     type: str
   subnet_len:
     description:

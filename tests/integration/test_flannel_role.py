@@ -463,18 +463,21 @@ def echo(client_ns, server_ns, source, target, size=64):
         server.wait()
 
 
-@needs_root
-def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
-    """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
+def converge_both(tmp_path, namespaces, host_vars):
+    """The overlay tasks on node1 and node2, each in its namespace, both at once as a play runs them."""
     def converge(name, host):
         for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
             (tmp_path / host / directory).mkdir(parents=True)
-        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **dual_vars(tmp_path, host)), netns=name)
+        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **host_vars(tmp_path, host)), netns=name)
 
-    # Both hosts at once, as a play runs them.
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(converge, two_hosts, ('node1', 'node2')))
+        list(pool.map(converge, namespaces, ('node1', 'node2')))
 
+
+@needs_root
+def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
+    """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
+    converge_both(tmp_path, two_hosts, dual_vars)
     node1 = two_hosts[0]
     link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
     vxlan = link['linkinfo']['info_data']
@@ -541,13 +544,7 @@ def v6_only_vars(tmp_path, host, **extra):
 @needs_root
 def test_vxlan_ipv6_only_between_two_namespaces(tmp_path, two_hosts):
     """IPv6 only (flanneld's EnableIPv4 false): flannel-v6.1 alone, subnet.env without the IPv4 variables, no IPv4 chain."""
-    def converge(name, host):
-        for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
-            (tmp_path / host / directory).mkdir(parents=True)
-        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **v6_only_vars(tmp_path, host)), netns=name)
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(converge, two_hosts, ('node1', 'node2')))
+    converge_both(tmp_path, two_hosts, v6_only_vars)
     node1, node2 = two_hosts
     assert in_netns(node1, 'ip', 'link', 'show', 'flannel.1').returncode != 0
     link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
