@@ -247,6 +247,7 @@ def test_etcd_other_failures_and_no_endpoint():
 def test_etcd_ipv6_only_config_has_no_network_nor_subnet_len():
     # flannel_lease's summary of an EnableIPv4=false config: None where the plan has ''.
     config = {'network': None, 'subnet_len': None, 'backend_type': 'vxlan'}
-    hosts = dict(('h%d' % i, overlay(None, {'config': config, 'leases': []}, network='', network_v6='2001:db8:100::/48',
-                                      underlay_ip6='2001:db8:63::1%d' % i)) for i in (1, 2))
+    answer = {'config': config, 'leases': []}
+    hosts = dict(('h%d' % i, overlay(None, answer, network='', network_v6='2001:db8:100::/48', underlay_ip6='2001:db8:63::1%d' % i))
+                 for i in (1, 2))
     assert cluster_plan(hosts, etcd=ETCD)['etcd']['state'] == 'up'

@@ -90,7 +90,7 @@ def test_explicit_range():
      r'^IPv6SubnetMax 2001:db8:0:5::1 is not on a /64 boundary .*did you mean 2001:db8:0:5::\?'),
     ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetMin': '2001:db8:0:9::',
       'IPv6SubnetMax': '2001:db8:0:5::'}, r'^IPv6SubnetMin 2001:db8:0:9:: is above IPv6SubnetMax'),
-        ({'Network': '100.64.0.0/16', 'EnableIPv4': False}, r'^EnableIPv4 is false and EnableIPv6 is not true'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv4': False}, r'^EnableIPv4 is false and EnableIPv6 is not true'),
 ])
 def test_rejected_like_flanneld(doc, message):
     with pytest.raises(FlannelError, match=message):

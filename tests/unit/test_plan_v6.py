@@ -305,8 +305,8 @@ def test_ipv6_needs_an_mtu_of_1280_for_the_containers():
 def test_ipv6_only_overlay_vxlan_yes_flanneld_no():
     vxlan = v6_only(**dict(('h%d' % i, {'backend': 'vxlan', 'underlay_interface': 'eth0'}) for i in (1, 2, 3)))
     assert cluster_plan(vxlan)['plan']['h1']['subnet_v6'] == '2001:db8:100:1::/64'
-    flanneld = v6_only(**dict(('h%d' % i, {'backend': 'flanneld', 'underlay_interface': 'eth0',
-                                          'overlay': {'etcd': True, 'flanneld_binary': True}}) for i in (1, 2, 3)))
+    overlay = {'etcd': True, 'flanneld_binary': True}
+    flanneld = v6_only(**dict(('h%d' % i, {'backend': 'flanneld', 'underlay_interface': 'eth0', 'overlay': overlay}) for i in (1, 2, 3)))
     assert error_of(flanneld).startswith(
         "host h1: crosshost_backend flanneld cannot run an IPv6-only cluster (crosshost_network empty): flanneld's etcd "
         "subnet manager gives every IPv6-only host the same lease.")
