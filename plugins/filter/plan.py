@@ -28,6 +28,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._checks import (
     etcd_errors,
     host_state_errors,
     ipv6_host_errors,
+    ipv6_only_errors,
     reserved_range_errors,
 )
 from ansible_collections.crosshost.network.plugins.module_utils._subnets import (
@@ -417,6 +418,8 @@ def _cluster_plan(hosts, allocations, inventory_hosts, source, outside, etcd):
     for family in families:
         errors.extend(reserved_range_errors(family.network, names[0], family.network_var))
     errors.extend(backend_errors(hosts, names))
+    if 4 not in versions:
+        errors.extend(ipv6_only_errors(hosts, names))
     # The overlay's etcd holds IPv4 leases (flannel keys them by the IPv4 subnet).
     v4 = by_version.get(4)
     etcd_wanted = _etcd_wanted(hosts, names, v4.network if v4 else '', v4.subnet_len if v4 else '', etcd)

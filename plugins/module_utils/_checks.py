@@ -80,6 +80,18 @@ def backend_errors(hosts, names):
     return errors
 
 
+def ipv6_only_errors(hosts, names):
+    """Backends that cannot carry an IPv6-only cluster (no crosshost_network)."""
+    flanneld = [n for n in names if hosts[n].get('backend') == 'flanneld']
+    if not flanneld:
+        return []
+    # flanneld's etcd subnet manager finds a host's lease by its PublicIP, which is 0.0.0.0
+    # on every IPv6-only host, and allocates only IPv4 subnets: all would share one lease.
+    return ['host %s: crosshost_backend flanneld cannot run an IPv6-only cluster (crosshost_network empty): flanneld\'s etcd '
+            'subnet manager gives every IPv6-only host the same lease. Use crosshost_backend vxlan (flannel-compatible leases '
+            'without flanneld) or static_routes, or give crosshost_network an IPv4 network too' % flanneld[0]]
+
+
 def _links(interfaces):
     return dict((i.get('interface'), i) for i in interfaces or [] if i.get('interface'))
 
@@ -245,7 +257,8 @@ def _etcd_config_errors(host, config, want):
     )
     errors = []
     for name, field, var, value in fields:
-        if str(config.get(name)) == str(value):
+        # IPv6 only: no Network nor SubnetLen on either side (None in etcd, '' in the plan).
+        if str(config.get(name) or '') == str(value or ''):
             continue
         # crosshost_backend vxlan takes no other type: only flanneld's is a setting.
         settable = var != 'crosshost_backend'

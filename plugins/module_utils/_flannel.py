@@ -14,7 +14,12 @@ and ``crosshost.network.flannel_lease``, so that what we write is exactly what f
   ``{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:.."}}``;
   dual stack (``EnableIPv6``): ``<prefix>/subnets/100.64.1.0-24&2001:db8:165:1::-64``, the value
   with ``"PublicIPv6":"2001:db8:65::11"`` and ``"BackendV6Data":{"VNI":1,"VtepMAC":"02:.."}``
-  (the MAC of the IPv6 VXLAN device).
+  (the MAC of the IPv6 VXLAN device);
+  IPv6 only (``EnableIPv4`` false): flanneld's key still starts with an IPv4 part, its empty
+  subnet: ``<prefix>/subnets/0.0.0.0-0&2001:db8:165:1::-64``, the value
+  ``{"PublicIP":"0.0.0.0","PublicIPv6":"2001:db8:65::11","BackendType":"vxlan","BackendV6Data":{..}}``
+  (no ``BackendData``: there is no IPv4 device). A host's lease is then the one with its
+  ``PublicIPv6``.
 
 Subnet arithmetic comes from ``_subnets`` (the controller-side plan uses the same).
 """
@@ -65,6 +70,9 @@ _PREFIX_RE = re.compile(r'^(/[^/\s]+)+$')
 # reads only that: an upper-case key is not a lease to it, nor to us.
 _LEASE_KEY_RE = re.compile(r'^(\d+\.\d+\.\d+\.\d+)-(\d+)(?:&([0-9a-f:]+)-(\d+))?$')
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
+# The IPv4 part of an IPv6-only lease (flannel's empty IPv4 subnet and PublicIP).
+NO_IPV4 = ipaddress.IPv4Network('0.0.0.0/0')
+NO_PUBLIC_IP = '0.0.0.0'
 
 
 class FlannelError(ValueError):
@@ -175,11 +183,46 @@ class NetworkConfig:
             raise FlannelError('%s is not a JSON object: %r' % (where, doc))
         self.doc = doc
         enable_ipv4 = _get(doc, 'EnableIPv4')
-        if enable_ipv4 is False:
-            raise FlannelError('EnableIPv4 false (IPv6-only) is not supported: crosshost.network needs an IPv4 Network')
+        if enable_ipv4 is not None and not isinstance(enable_ipv4, bool):
+            raise FlannelError('EnableIPv4 %r is not true or false' % (enable_ipv4,))
+        # flanneld's default is true; false (IPv6 only) makes it ignore the IPv4 fields.
+        self.enable_ipv4 = enable_ipv4 is not False
+        self.network = self.subnet_len = self.first = self.last = None
+        if self.enable_ipv4:
+            self._check_ipv4(doc)
+        backend = _get(doc, 'Backend')
+        if backend is None:
+            backend = {}
+        if not isinstance(backend, dict):
+            raise FlannelError('Backend %r is not a JSON object' % (backend,))
+        self.backend = backend
+        self.backend_type = _get(backend, 'Type') or IMPLICIT_BACKEND
+        if self.backend_type not in BACKEND_TYPES:
+            raise FlannelError('Backend.Type %r is not a flannel backend (one of %s)' % (self.backend_type, ', '.join(BACKEND_TYPES)))
+        self.vni = self._backend_int('VNI', DEFAULT_VNI if self.backend_type == 'vxlan' else None, 0, 16777215)
+        self._backend_int('Port', None, 0, 65535)
+        self.mtu = self._backend_int('MTU', None, 68 + BACKEND_OVERHEAD.get(self.backend_type, 0), 65535)
+        for name in ('GBP', 'DirectRouting', 'Learning'):
+            if _get(backend, name) is not None and not isinstance(_get(backend, name), bool):
+                raise FlannelError('Backend.%s %r is not true or false' % (name, _get(backend, name)))
+
+        self.enable_ipv6 = _get(doc, 'EnableIPv6')
+        if self.enable_ipv6 is not None and not isinstance(self.enable_ipv6, bool):
+            raise FlannelError('EnableIPv6 %r is not true or false' % (self.enable_ipv6,))
+        self.enable_ipv6 = bool(self.enable_ipv6)
+        self.ipv6_network = None
+        self.ipv6_subnet_len = None
+        self.first_v6 = self.last_v6 = None
+        if not self.enable_ipv4 and not self.enable_ipv6:
+            raise FlannelError('EnableIPv4 is false and EnableIPv6 is not true: the config enables no address family')
+        if self.enable_ipv6 or _get(doc, 'IPv6Network'):
+            self._check_ipv6(_get(doc, 'IPv6Network'), _get(doc, 'IPv6SubnetLen'))
+
+    def _check_ipv4(self, doc):
+        """flanneld's rules for Network, SubnetLen, SubnetMin and SubnetMax (with EnableIPv4)."""
         value = _get(doc, 'Network')
         if value is None or value == '':
-            raise FlannelError('Network is missing: it is mandatory (an IPv4 CIDR such as 100.64.0.0/16)')
+            raise FlannelError('Network is missing: it is mandatory (an IPv4 CIDR such as 100.64.0.0/16) unless EnableIPv4 is false')
         try:
             self.network = parse_network(value, what='Network')
         except SubnetError as exc:
@@ -205,32 +248,6 @@ class NetworkConfig:
             self.last = _bound(_get(doc, 'SubnetMax'), self.network, self.subnet_len, 'SubnetMax')
         if self.first > self.last:
             raise FlannelError('SubnetMin %s is above SubnetMax %s' % (self.subnet(self.first).network_address, self.subnet(self.last).network_address))
-
-        backend = _get(doc, 'Backend')
-        if backend is None:
-            backend = {}
-        if not isinstance(backend, dict):
-            raise FlannelError('Backend %r is not a JSON object' % (backend,))
-        self.backend = backend
-        self.backend_type = _get(backend, 'Type') or IMPLICIT_BACKEND
-        if self.backend_type not in BACKEND_TYPES:
-            raise FlannelError('Backend.Type %r is not a flannel backend (one of %s)' % (self.backend_type, ', '.join(BACKEND_TYPES)))
-        self.vni = self._backend_int('VNI', DEFAULT_VNI if self.backend_type == 'vxlan' else None, 0, 16777215)
-        self._backend_int('Port', None, 0, 65535)
-        self.mtu = self._backend_int('MTU', None, 68 + BACKEND_OVERHEAD.get(self.backend_type, 0), 65535)
-        for name in ('GBP', 'DirectRouting', 'Learning'):
-            if _get(backend, name) is not None and not isinstance(_get(backend, name), bool):
-                raise FlannelError('Backend.%s %r is not true or false' % (name, _get(backend, name)))
-
-        self.enable_ipv6 = _get(doc, 'EnableIPv6')
-        if self.enable_ipv6 is not None and not isinstance(self.enable_ipv6, bool):
-            raise FlannelError('EnableIPv6 %r is not true or false' % (self.enable_ipv6,))
-        self.enable_ipv6 = bool(self.enable_ipv6)
-        self.ipv6_network = None
-        self.ipv6_subnet_len = None
-        self.first_v6 = self.last_v6 = None
-        if self.enable_ipv6 or _get(doc, 'IPv6Network'):
-            self._check_ipv6(_get(doc, 'IPv6Network'), _get(doc, 'IPv6SubnetLen'))
 
     def _backend_int(self, name, default, low, high):
         value = _get(self.backend, name)
@@ -310,7 +327,12 @@ class NetworkConfig:
         return subnet_at(self.network, self.subnet_len, index)
 
     def fits(self, subnet):
-        """True if a lease's subnet is one this config hands out (length, range)."""
+        """True if a lease's subnet is one this config hands out (length, range).
+
+        IPv6 only: flanneld's range is then empty (SubnetMin = SubnetMax = 0.0.0.0, SubnetLen
+        0): only the empty subnet 0.0.0.0/0 of an IPv6-only lease fits."""
+        if not self.enable_ipv4:
+            return subnet == NO_IPV4
         if subnet is None or subnet.prefixlen != self.subnet_len or not subnet.subnet_of(self.network):
             return False
         return self.first <= subnet_index(self.network, self.subnet_len, subnet) <= self.last
@@ -323,12 +345,14 @@ class NetworkConfig:
 
     def summary(self):
         """The effective config (defaults filled in), as modules return it."""
+        v4 = self.enable_ipv4
         return dict(
-            network=str(self.network),
+            enable_ipv4=v4,
+            network=str(self.network) if v4 else None,
             subnet_len=self.subnet_len,
-            subnet_min=str(self.subnet(self.first).network_address),
-            subnet_max=str(self.subnet(self.last).network_address),
-            subnet_count=self.last - self.first + 1,
+            subnet_min=str(self.subnet(self.first).network_address) if v4 else None,
+            subnet_max=str(self.subnet(self.last).network_address) if v4 else None,
+            subnet_count=self.last - self.first + 1 if v4 else None,
             backend_type=self.backend_type,
             backend=self.backend,
             vni=self.vni,
@@ -360,8 +384,12 @@ def build_config(params):
     flanneld silently uses udp). Raises :class:`FlannelError` naming the field.
     """
     doc = {}
-    network = params.get('network')
-    doc['Network'] = str(network).strip() if network is not None else None
+    network = str(params.get('network') or '').strip()
+    if network or not params.get('ipv6_network'):
+        doc['Network'] = network or None
+    else:
+        # IPv6 only: flanneld's IPv4 default (true) must be turned off.
+        doc['EnableIPv4'] = False
     # 0 means "flannel's default", as in flanneld's own config: not written.
     if params.get('subnet_len'):
         doc['SubnetLen'] = params['subnet_len']
@@ -422,9 +450,13 @@ def backend_data(backend_type, vni=None, vtep_mac=None):
 
 
 def lease_document(public_ip, backend_type, data, public_ipv6=None, data_v6=None):
-    """A lease value in flanneld's field order (``BackendV6Data`` only when there is one, as flanneld)."""
-    doc = {'PublicIP': str(public_ip), 'PublicIPv6': str(public_ipv6) if public_ipv6 else None,
-           'BackendType': backend_type, 'BackendData': data}
+    """A lease value in flanneld's field order. As flanneld (``omitempty``), the backend data
+    of a family the lease does not have is left out; ``PublicIP`` is ``0.0.0.0`` in an
+    IPv6-only lease (flanneld's empty IPv4 address)."""
+    doc = {'PublicIP': str(public_ip) if public_ip else NO_PUBLIC_IP, 'PublicIPv6': str(public_ipv6) if public_ipv6 else None,
+           'BackendType': backend_type}
+    if data is not None:
+        doc['BackendData'] = data
     if data_v6 is not None:
         doc['BackendV6Data'] = data_v6
     return doc
@@ -476,9 +508,31 @@ def parse_lease(kv, prefix):
     )
     if invalid:
         lease['invalid'] = True
-    lease.update(subnet_entry(subnet))
+    if subnet == NO_IPV4:
+        # IPv6 only: no IPv4 subnet, nor an IPv4 address to send to (as in the plan).
+        lease.update(subnet='', gateway='', bip='', prefixlen='')
+        if lease['public_ip'] == NO_PUBLIC_IP:
+            lease['public_ip'] = None
+    else:
+        lease.update(subnet_entry(subnet))
     lease.update(subnet_entry_v6(subnet_v6))
     return lease
+
+
+def lease_subnet(lease):
+    """A parsed lease's IPv4 subnet (``0.0.0.0/0`` in an IPv6-only lease, flannel's key)."""
+    return ipaddress.IPv4Network(lease['subnet']) if lease.get('subnet') else NO_IPV4
+
+
+def lease_order(lease):
+    """Leases sort by their IPv4 subnet, then their IPv6 one (IPv6 only: by that alone)."""
+    subnet_v6 = lease_subnet_v6(lease)
+    return (lease_subnet(lease), subnet_v6 if subnet_v6 is not None else ipaddress.IPv6Network('::/0'))
+
+
+def holder_of(lease):
+    """Who holds a lease, for messages: its PublicIP, else its PublicIPv6."""
+    return lease.get('public_ip') or lease.get('public_ipv6') or 'an unreadable lease'
 
 
 def lease_subnet_v6(lease):
@@ -494,7 +548,7 @@ def parse_leases(kvs, prefix):
         if lease is not None:
             lease['_kv'] = kv
             leases.append(lease)
-    leases.sort(key=lambda item: ipaddress.IPv4Network(item['subnet']))
+    leases.sort(key=lease_order)
     return leases
 
 
@@ -537,7 +591,7 @@ def free_subnets(config, leases, skip=()):
     """Free subnets of the config, lowest first (a generator: a /8 of /30s stays cheap)."""
     taken = set()
     for lease in leases:
-        subnet = ipaddress.IPv4Network(lease['subnet'])
+        subnet = lease_subnet(lease)
         if subnet.prefixlen == config.subnet_len and subnet.subnet_of(config.network):
             taken.add(subnet_index(config.network, config.subnet_len, subnet))
     taken.update(subnet_index(config.network, config.subnet_len, s) for s in skip)
@@ -555,8 +609,8 @@ def check_subnet_v6(value, config, what='subnet_v6'):
                     ('IPv6Network', 'IPv6SubnetLen', 'IPv6SubnetMin..IPv6SubnetMax'))
 
 
-def free_subnet_v6(config, leases):
-    """The lowest IPv6 subnet of the config that no lease holds, or FlannelError."""
+def free_subnets_v6(config, leases):
+    """Free IPv6 subnets of the config, lowest first (a generator, as :func:`free_subnets`)."""
     taken = set()
     for lease in leases:
         subnet_v6 = lease_subnet_v6(lease)
@@ -564,27 +618,45 @@ def free_subnet_v6(config, leases):
             taken.add(config.index_v6(subnet_v6))
     for index in range(config.first_v6, config.last_v6 + 1):
         if index not in taken:
-            return config.subnet_v6(index)
-    raise FlannelError('no free IPv6 subnet left in %s: all %d subnets /%d from %s to %s are leased'
-                       % (config.ipv6_network, config.last_v6 - config.first_v6 + 1, config.ipv6_subnet_len,
-                          config.subnet_v6(config.first_v6).network_address, config.subnet_v6(config.last_v6).network_address))
+            yield config.subnet_v6(index)
 
 
-def choose_v6(config, leases, public_ip, keep, subnet_v6=None, preferred_v6=None):
+def no_free_subnet(config, family):
+    """The message when every subnet of a family (4 or 6) of the config is leased."""
+    if family == 6:
+        count, length, first, last, network = (config.last_v6 - config.first_v6 + 1, config.ipv6_subnet_len, config.subnet_v6(config.first_v6),
+                                               config.subnet_v6(config.last_v6), config.ipv6_network)
+    else:
+        count, length, first, last, network = (config.last - config.first + 1, config.subnet_len, config.subnet(config.first),
+                                               config.subnet(config.last), config.network)
+    return ('no free %ssubnet left in %s: all %d subnets /%d from %s to %s are leased'
+            % ('IPv6 ' if family == 6 else '', network, count, length, first.network_address, last.network_address))
+
+
+def free_subnet_v6(config, leases):
+    """The lowest IPv6 subnet of the config that no lease holds, or FlannelError."""
+    for subnet_v6 in free_subnets_v6(config, leases):
+        return subnet_v6
+    raise FlannelError(no_free_subnet(config, 6))
+
+
+def choose_v6(config, leases, public_ip, keep, subnet_v6=None, preferred_v6=None, who='public_ip'):
     """The IPv6 subnet the host's lease should carry (pure), None without EnableIPv6.
+
+    ``who`` is the lease field that names the host (``public_ipv6`` in an IPv6-only config).
 
     A pin wins (FlannelError when another host holds it); else the kept lease's own IPv6
     subnet when it still fits; else ``preferred_v6`` when free; else the lowest free one.
     """
     if not config.enable_ipv6:
         return None
-    others = [lease for lease in leases if lease['public_ip'] != public_ip]
+    others = [lease for lease in leases if lease[who] != public_ip]
     held = dict((lease['subnet_v6'], lease) for lease in others if lease.get('subnet_v6'))
     if subnet_v6 is not None:
         holder = held.get(str(subnet_v6))
         if holder is not None:
             raise FlannelError('IPv6 subnet %s is already leased to %s (key %s): release it there first, or pin another subnet'
-                               % (subnet_v6, holder['public_ip'] or 'an unreadable lease', holder['key']))
+                               % (subnet_v6, holder_of(holder), holder['key']))
         return subnet_v6
     current = lease_subnet_v6(keep) if keep is not None else None
     if current is not None and config.fits_v6(current) and str(current) not in held:
@@ -594,7 +666,7 @@ def choose_v6(config, leases, public_ip, keep, subnet_v6=None, preferred_v6=None
     return free_subnet_v6(config, others)
 
 
-def choose(config, leases, public_ip, subnet=None, preferred=None):
+def choose(config, leases, public_ip, subnet=None, preferred=None, who='public_ip'):
     """Decide, from the current leases, what this host should hold (pure).
 
     Returns ``dict(keep=<lease or None>, want=<IPv4Network or None>, remove=[leases])``:
@@ -602,20 +674,20 @@ def choose(config, leases, public_ip, subnet=None, preferred=None):
     first subnet to try to create (None: the lowest free one); ``remove`` are other
     leases carrying this host's PublicIP that must go (duplicates, or leases that no
     longer fit the config, or not the pinned subnet).
-    Raises :class:`FlannelError` for a pin held by another host.
+    Raises :class:`FlannelError` for a pin held by another host. ``who``: as for :func:`choose_v6`.
     """
-    own = [lease for lease in leases if lease['public_ip'] == public_ip]
+    own = [lease for lease in leases if lease[who] == public_ip]
     by_subnet = dict((lease['subnet'], lease) for lease in leases)
     if subnet is not None:
         holder = by_subnet.get(str(subnet))
-        if holder is not None and holder['public_ip'] != public_ip:
+        if holder is not None and holder[who] != public_ip:
             raise FlannelError('subnet %s is already leased to %s (key %s): release it there first, or pin another subnet'
-                               % (subnet, holder['public_ip'] or 'an unreadable lease', holder['key']))
+                               % (subnet, holder_of(holder), holder['key']))
         keep = holder
         return dict(keep=keep, want=None if keep else subnet, remove=[lease for lease in own if lease is not keep])
     # A lease whose IPv4 subnet still fits is kept, also when its IPv6 part must change
     # (IPv6 turned on or off): the host keeps its IPv4 subnet under the new key.
-    usable = [lease for lease in own if config.fits(ipaddress.IPv4Network(lease['subnet']))]
+    usable = [lease for lease in own if config.fits(lease_subnet(lease))]
     usable.sort(key=lambda lease: not config.fits_v6(lease_subnet_v6(lease)))
     keep = usable[0] if usable else None
     want = None
@@ -627,6 +699,6 @@ def choose(config, leases, public_ip, subnet=None, preferred=None):
 def lease_info(lease, config, ttl=None):
     """The host's lease as returned: the lease plus gateway, MTU info and TTL."""
     info = public_view(lease)
-    info.update(network=str(config.network), mtu=config.overlay_mtu(), underlay_mtu=config.mtu, ttl=ttl,
+    info.update(network=str(config.network) if config.enable_ipv4 else '', mtu=config.overlay_mtu(), underlay_mtu=config.mtu, ttl=ttl,
                 network_v6=str(config.ipv6_network) if config.enable_ipv6 else '')
     return info

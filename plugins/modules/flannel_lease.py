@@ -53,7 +53,8 @@ options:
     description:
       - The host's C(PublicIP), the underlay IPv4 address other hosts send encapsulated
         traffic to (flanneld's C(--public-ip)).
-      - Required with O(state=present); with O(state=absent) unless O(subnet) is given.
+      - Required with O(state=present) unless the config is IPv6 only (then O(public_ipv6)
+        names the host); with O(state=absent) unless O(subnet) or O(public_ipv6) is given.
     type: str
   subnet:
     description:
@@ -69,6 +70,8 @@ options:
       - The host's C(PublicIPv6), its underlay IPv6 address, which the IPv6 VXLAN device
         sends from (flanneld's C(--public-ipv6)).
       - Required with O(state=present) when the config enables IPv6 (C(EnableIPv6)); ignored otherwise.
+      - In an IPv6-only config it names the host (its lease is the one with this C(PublicIPv6)),
+        also for O(state=absent) and O(state=query).
     type: str
   subnet_v6:
     description:
@@ -108,13 +111,15 @@ options:
     default: 86400
   prune:
     description:
-      - Delete the leases whose C(PublicIP) is not in O(known_public_ips) (nor O(public_ip)).
+      - Delete the leases whose C(PublicIP) (IPv6-only leases, C(PublicIPv6)) is not in O(known_public_ips)
+        (nor O(public_ip), O(public_ipv6)).
       - Leases whose value is not flannel's JSON are deleted too.
     type: bool
     default: false
   known_public_ips:
     description:
-      - The C(PublicIP)s of the hosts that are still in the cluster. Required with O(prune=true).
+      - The C(PublicIP)s of the hosts that are still in the cluster, and the C(PublicIPv6)s of
+        IPv6-only hosts. Required with O(prune=true).
     type: list
     elements: str
   prefix:
@@ -138,8 +143,12 @@ attributes:
 notes:
   - The network config (C(<prefix>/config)) must exist for O(state=present); write it with
     M(crosshost.network.flannel_network_config).
-  - Every lease has an IPv4 subnet, as with flanneld's etcd subnet manager (its keys start
-    with the IPv4 subnet), so an IPv6-only config (C(EnableIPv4=false)) is refused.
+  - "An IPv6-only config (C(EnableIPv4=false)): the key keeps flanneld's IPv4 part, the empty
+    subnet (C(<prefix>/subnets/0.0.0.0-0&2001:db8:165:1::-64)), the value has C(PublicIP)
+    V(0.0.0.0) and no C(BackendData), as flanneld's etcd subnet manager writes them. The
+    host's lease is then the one carrying its O(public_ipv6); O(public_ip) and O(subnet) are
+    not used. (flanneld itself gives every IPv6-only host the same lease, since it finds its
+    lease by C(PublicIP); this module does not.)"
   - Two hosts never get the same IPv4 subnet (the key is created in a transaction); the
     IPv6 subnet is chosen free from the leases read at the start of the run, as flanneld does.
   - Renewing a lease (keepalive) is not a change; RV(renewed) says whether it happened.
@@ -294,11 +303,17 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     config_key,
     default_vtep_mac,
     dumps,
+    NO_IPV4,
     free_subnets,
+    free_subnets_v6,
+    holder_of,
     json_equal,
     lease_document,
     lease_info,
     lease_key,
+    lease_order,
+    lease_subnet,
+    no_free_subnet,
     normalize_mac,
     normalize_prefix,
     parse_config_text,
@@ -397,10 +412,10 @@ class LeaseRun:
                 self.client.lease_revoke(kv['lease'])
         return self.local_lease(lease['key'], value, lease_id)
 
-    def create(self, candidates, subnet_v6, value, ttl, pinned):
-        """Take the first candidate subnet nobody has taken meanwhile (one txn per try)."""
+    def create(self, candidates, value, ttl, pinned):
+        """Take the first candidate (IPv4 subnet, IPv6 subnet) nobody has taken meanwhile (one txn per try)."""
         lease_id = self.grant(ttl)
-        for subnet in candidates:
+        for subnet, subnet_v6 in candidates:
             key = lease_key(self.prefix, subnet, subnet_v6)
             if self.check:
                 self.commands.append('create %s %s ttl=%d' % (key, value, ttl))
@@ -415,15 +430,13 @@ class LeaseRun:
                 if lease_id:
                     self.client.lease_revoke(lease_id)
                 holder = parse_lease(current, self.prefix) if current else None
-                raise FlannelError('subnet %s is already leased to %s (key %s): release it there first, or pin another subnet'
-                                   % (subnet, holder and holder['public_ip'] or 'another host', key))
+                raise FlannelError('%ssubnet %s is already leased to %s (key %s): release it there first, or pin another subnet'
+                                   % ('IPv6 ' if subnet == NO_IPV4 else '', subnet_v6 if subnet == NO_IPV4 else subnet,
+                                      holder_of(holder) if holder else 'another host', key))
         if lease_id:
             self.client.lease_revoke(lease_id)
-        config = self.config
-        raise FlannelError('no free subnet left in %s: all %d subnets /%d from %s to %s are leased (leases of removed hosts linger until '
-                           'their TTL runs out: prune them with prune/known_public_ips)'
-                           % (config.network, config.last - config.first + 1, config.subnet_len,
-                              config.subnet(config.first).network_address, config.subnet(config.last).network_address))
+        raise FlannelError('%s (leases of removed hosts linger until their TTL runs out: prune them with prune/known_public_ips)'
+                           % no_free_subnet(self.config, 4 if self.config.enable_ipv4 else 6))
 
     def move(self, lease, key, value, ttl):
         """The host's lease under a new key (IPv6 turned on or off, or a new IPv6 subnet): one txn."""
@@ -440,7 +453,7 @@ class LeaseRun:
                     self.client.lease_revoke(lease_id)
                 holder = parse_lease(current, self.prefix) if current else None
                 raise FlannelError('lease %s could not move to %s (%s); run again'
-                                   % (lease['key'], key, 'held by %s' % (holder and holder['public_ip'] or 'another host')
+                                   % (lease['key'], key, 'held by %s' % (holder_of(holder) if holder else 'another host')
                                       if current else 'it changed meanwhile'))
         return self.local_lease(key, value, lease_id)
 
@@ -453,41 +466,55 @@ class LeaseRun:
     # ---- the states ----------------------------------------------------------------
     def present(self, public_ip, pin, preferred, mac, ttl, v6):
         config = self.config
+        v4 = config.enable_ipv4
+        if not v4 and pin:
+            raise FlannelError('subnet %s is given, but the flannel config is IPv6 only (EnableIPv4 false): its leases have no IPv4 '
+                               'subnet (pin subnet_v6 instead)' % pin)
+        if v4 and not public_ip:
+            raise FlannelError('public_ip is required: the flannel config has an IPv4 Network (EnableIPv4), and peers send to the PublicIP of every lease')
         pinned = check_subnet(pin, config, 'subnet') if pin else None
-        wish = self.wish(check_subnet, preferred, 'preferred_subnet') if not pinned else None
+        wish = self.wish(check_subnet, preferred, 'preferred_subnet') if v4 and not pinned else None
         pinned_v6 = check_subnet_v6(v6['subnet'], config) if v6['subnet'] else None
         wish_v6 = self.wish(check_subnet_v6, v6['preferred'], 'preferred_subnet_v6') if config.enable_ipv6 and not pinned_v6 else None
         if config.enable_ipv6 and not v6['public_ip']:
             raise FlannelError('public_ipv6 is required: the flannel config enables IPv6 (EnableIPv6), and peers need '
                                'the PublicIPv6 and BackendV6Data of every lease')
-        mac = mac or default_vtep_mac(config.network, public_ip)
-        public_ipv6, data_v6 = None, None
+        public_ipv6, data, data_v6 = None, None, None
+        if v4:
+            data = backend_data(config.backend_type, config.vni, mac or default_vtep_mac(config.network, public_ip))
         if config.enable_ipv6:
             public_ipv6 = v6['public_ip']
             data_v6 = backend_data(config.backend_type, config.vni, v6['vtep_mac'] or stable_mac(config.ipv6_network, public_ipv6))
-        value = dumps(lease_document(public_ip, config.backend_type, backend_data(config.backend_type, config.vni, mac),
-                                     public_ipv6, data_v6))
+        value = dumps(lease_document(public_ip if v4 else None, config.backend_type, data, public_ipv6, data_v6))
+        # The host's own lease is the one with its PublicIP; IPv6 only, with its PublicIPv6
+        # (every IPv6-only lease has PublicIP 0.0.0.0).
+        who, me = ('public_ip', str(public_ip)) if v4 else ('public_ipv6', public_ipv6)
 
-        plan = choose(config, self.leases, str(public_ip), pinned, wish)
+        plan = choose(config, self.leases, me, pinned, wish, who)
         own = plan['keep']
         if own is not None and not self.renew(own, ttl):
             # Its etcd lease expired between our read and the keepalive: the key is gone.
-            plan = dict(keep=None, want=ipaddress.IPv4Network(own['subnet']), remove=[x for x in plan['remove'] if x is not own])
+            plan = dict(keep=None, want=lease_subnet(own) if v4 else None, remove=[x for x in plan['remove'] if x is not own])
             self.leases = [x for x in self.leases if x is not own]
             own = None
-        subnet_v6 = choose_v6(config, self.leases, str(public_ip), own, pinned_v6, wish_v6)
+        subnet_v6 = choose_v6(config, self.leases, me, own, pinned_v6, wish_v6, who)
         if own is not None:
-            key = lease_key(self.prefix, ipaddress.IPv4Network(own['subnet']), subnet_v6)
+            key = lease_key(self.prefix, lease_subnet(own), subnet_v6)
             own = self.update(own, value, ttl) if key == own['key'] else self.move(own, key, value, ttl)
+        elif not v4:
+            # The IPv4 part is always the empty subnet: the IPv6 subnets are the candidates.
+            others = [x for x in self.leases if x[who] != me]
+            rest = () if pinned_v6 else (s for s in free_subnets_v6(config, others) if s != subnet_v6)
+            own = self.create(((NO_IPV4, s) for s in _chain([subnet_v6], rest)), value, ttl, pinned_v6 is not None)
         else:
             if pinned is not None:
                 candidates = [pinned]
             else:
                 first = [plan['want']] if plan['want'] is not None else []
                 candidates = _chain(first, free_subnets(config, self.leases, skip=first))
-            own = self.create(candidates, subnet_v6, value, ttl, pinned is not None)
+            own = self.create(((s, subnet_v6) for s in candidates), value, ttl, pinned is not None)
         for lease in plan['remove']:
-            self.remove(lease, 'another lease of %s' % public_ip)
+            self.remove(lease, 'another lease of %s' % me)
         if not ttl:
             self.ttl_left = 0
         return own
@@ -502,7 +529,7 @@ class LeaseRun:
             self.module.warn('%s; taking a free subnet instead' % exc)
             return None
 
-    def absent(self, public_ip, subnet):
+    def absent(self, public_ip, subnet, public_ipv6=None):
         targets = []
         if subnet:
             try:
@@ -517,17 +544,19 @@ class LeaseRun:
                         raise FlannelError('subnet %s is leased to %s, not to %s: not deleted' % (net, lease['public_ip'], public_ip))
                     targets.append(lease)
         else:
-            targets = [lease for lease in self.leases if lease['public_ip'] == public_ip]
+            # IPv6-only leases are the host's by their PublicIPv6.
+            targets = [lease for lease in self.leases if (public_ip and lease['public_ip'] == public_ip)
+                       or (public_ipv6 and lease['public_ipv6'] == public_ipv6)]
         for lease in targets:
             self.remove(lease, 'released')
 
     def prune(self, keep_ips, own):
         for lease in self.leases:
-            if lease['public_ip'] in keep_ips or (own is not None and lease['key'] == own['key']):
+            if lease['public_ip'] in keep_ips or lease['public_ipv6'] in keep_ips or (own is not None and lease['key'] == own['key']):
                 continue
             if any(gone['key'] == lease['key'] for gone in self.removed):
                 continue
-            self.remove(lease, 'pruned: %s is not a known host' % (lease['public_ip'] or 'invalid lease'))
+            self.remove(lease, 'pruned: %s is not a known host' % (lease['public_ip'] or lease['public_ipv6'] or 'invalid lease'))
 
     def after(self, own):
         """Leases after the run: read again after real writes, else computed."""
@@ -537,19 +566,27 @@ class LeaseRun:
         leases = [lease for lease in self.leases if lease['key'] not in gone and (own is None or lease['key'] != own['key'])]
         if own is not None:
             leases.append(own)
-        leases.sort(key=lambda item: ipaddress.IPv4Network(item['subnet']))
+        leases.sort(key=lease_order)
         return leases
 
 
-def parse_address_v6(value):
+def known_address(value):
+    """A known_public_ips item (a PublicIP, or the PublicIPv6 of an IPv6-only host) -> its canonical text."""
+    try:
+        return str(parse_address(value, what='known_public_ips item'))
+    except SubnetError:
+        return parse_address_v6(value, 'known_public_ips item')
+
+
+def parse_address_v6(value, what='public_ipv6'):
     """public_ipv6 -> its canonical text; a unicast IPv6 address other hosts can reach, or FlannelError."""
     try:
         address = ipaddress.IPv6Address(str(value).strip())
     except ValueError:
-        raise FlannelError('public_ipv6 %r is not a valid IPv6 address' % (value,))
+        raise FlannelError('%s %r is not a valid IPv6 address' % (what, value))
     if address.is_multicast or address.is_link_local or address.is_loopback or address.is_unspecified:
-        raise FlannelError('public_ipv6 %s is not a unicast address other hosts can reach (multicast, link-local, '
-                           'loopback or unspecified)' % address)
+        raise FlannelError('%s %s is not a unicast address other hosts can reach (multicast, link-local, '
+                           'loopback or unspecified)' % (what, address))
     return str(address)
 
 
@@ -587,7 +624,7 @@ def main():
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_together=ETCD_REQUIRED_TOGETHER,
-        required_if=[('state', 'present', ('public_ip',)), ('state', 'absent', ('public_ip', 'subnet'), True),
+        required_if=[('state', 'present', ('public_ip', 'public_ipv6'), True), ('state', 'absent', ('public_ip', 'subnet', 'public_ipv6'), True),
                      ('prune', True, ('known_public_ips',))],
         supports_check_mode=True,
     )
@@ -598,7 +635,7 @@ def main():
     try:
         prefix = normalize_prefix(params['prefix'])
         public_ip = str(parse_address(params['public_ip'], what='public_ip')) if params['public_ip'] else None
-        keep_ips = set(str(parse_address(ip, what='known_public_ips item')) for ip in params['known_public_ips'] or [])
+        keep_ips = set(known_address(ip) for ip in params['known_public_ips'] or [])
         mac = normalize_mac(params['vtep_mac']) if params['vtep_mac'] else None
         v6 = dict(public_ip=parse_address_v6(params['public_ipv6']) if params['public_ipv6'] else None,
                   vtep_mac=normalize_mac(params['vtep_mac_v6'], 'vtep_mac_v6') if params['vtep_mac_v6'] else None,
@@ -610,8 +647,7 @@ def main():
         client = EtcdClient.from_params(params)
     except (FlannelError, SubnetError, EtcdError) as exc:
         module.fail_json(msg=str(exc))
-    if public_ip:
-        keep_ips.add(public_ip)
+    keep_ips.update(ip for ip in (public_ip, v6['public_ip']) if ip)
 
     run = LeaseRun(module, client, prefix)
     own = None
@@ -620,12 +656,13 @@ def main():
         if state == 'present':
             own = run.present(public_ip, params['subnet'], params['preferred_subnet'], mac, params['ttl'], v6)
         elif state == 'absent':
-            run.absent(public_ip, params['subnet'])
+            run.absent(public_ip, params['subnet'], v6['public_ip'])
         if params['prune']:
             run.prune(keep_ips, own)
         leases = run.after(own)
-        if state == 'query' and public_ip:
-            own = next((lease for lease in leases if lease['public_ip'] == public_ip), None)
+        if state == 'query' and (public_ip or v6['public_ip']):
+            own = next((lease for lease in leases if (public_ip and lease['public_ip'] == public_ip)
+                        or (v6['public_ip'] and lease['public_ipv6'] == v6['public_ip'])), None)
         elif own is not None:
             own = next((lease for lease in leases if lease['key'] == own['key']), own)
     except (FlannelError, SubnetError) as exc:

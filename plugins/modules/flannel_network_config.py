@@ -30,7 +30,9 @@ options:
   network:
     description:
       - C(Network), the IPv4 CIDR of the whole overlay, for example V(100.64.0.0/16).
-      - Host bits must be zero. Required with O(state=present).
+      - Host bits must be zero. Required with O(state=present), except for an IPv6-only
+        overlay. Empty (or not given) with O(ipv6_network), the module writes C(EnableIPv4=false)
+        and no C(Network), flanneld's IPv6-only config.
     type: str
   subnet_len:
     description:
@@ -222,7 +224,6 @@ commands:
   sample: ['put /coreos.com/network/config {"Network":"100.64.0.0/16","Backend":{"Type":"vxlan"}}']
 '''
 
-import ipaddress
 import json
 
 from ansible.module_utils.basic import AnsibleModule
@@ -241,6 +242,7 @@ from ansible_collections.crosshost.network.plugins.module_utils._flannel import 
     config_key,
     dumps,
     json_equal,
+    lease_subnet,
     lease_subnet_v6,
     normalize_prefix,
     parse_leases,
@@ -253,10 +255,6 @@ def diff_text(doc, raw=None):
     if doc is None:
         return raw if raw is not None else ''
     return json.dumps(doc, indent=2) + '\n'
-
-
-def _net(lease):
-    return ipaddress.IPv4Network(lease['subnet'])
 
 
 def main():
@@ -284,7 +282,7 @@ def main():
     )
     argument_spec.update(ETCD_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, required_together=ETCD_REQUIRED_TOGETHER,
-                           required_if=[('state', 'present', ('network',))], supports_check_mode=True)
+                           required_if=[('state', 'present', ('network', 'ipv6_network'), True)], supports_check_mode=True)
     params = module.params
 
     # want: validated before etcd is contacted, so a bad config never gets near it.
@@ -309,9 +307,10 @@ def main():
             if have_raw is None or have is None or not json_equal(have, want):
                 commands.append('put %s %s' % (key, dumps(want)))
                 for lease in parse_leases(client.range(subnets_prefix(prefix), prefix=True), prefix):
-                    if not (config.fits(_net(lease)) and config.fits_v6(lease_subnet_v6(lease))):
+                    if not (config.fits(lease_subnet(lease)) and config.fits_v6(lease_subnet_v6(lease))):
                         warnings.append('lease %s (of %s) does not fit the new config; flannel_lease replaces it (or moves it to '
-                                        'the new key, keeping its IPv4 subnet) on its host\'s next run' % (lease['key'], lease['public_ip']))
+                                        'the new key, keeping its IPv4 subnet) on its host\'s next run'
+                                        % (lease['key'], lease['public_ip'] or lease['public_ipv6']))
                 if not module.check_mode:
                     client.put(key, dumps(want))
         elif kv is not None:

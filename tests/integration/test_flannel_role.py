@@ -463,18 +463,21 @@ def echo(client_ns, server_ns, source, target, size=64):
         server.wait()
 
 
-@needs_root
-def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
-    """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
+def converge_both(tmp_path, namespaces, host_vars):
+    """The overlay tasks on node1 and node2, each in its namespace, both at once as a play runs them."""
     def converge(name, host):
         for directory in ('etc/crosshost/flannel', 'sbin'):  # present.yml makes them
             (tmp_path / host / directory).mkdir(parents=True)
-        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **dual_vars(tmp_path, host)), netns=name)
+        run_playbook(tmp_path / host, play(overlay_tasks(tmp_path / host), **host_vars(tmp_path, host)), netns=name)
 
-    # Both hosts at once, as a play runs them.
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(converge, two_hosts, ('node1', 'node2')))
+        list(pool.map(converge, namespaces, ('node1', 'node2')))
 
+
+@needs_root
+def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
+    """flannel.1 and flannel-v6.1 (VXLAN over the IPv6 underlay) carry each family's container subnets; IPv6 off removes only ours."""
+    converge_both(tmp_path, two_hosts, dual_vars)
     node1 = two_hosts[0]
     link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
     vxlan = link['linkinfo']['info_data']
@@ -521,3 +524,75 @@ def test_vxlan_dual_stack_between_two_namespaces(tmp_path, two_hosts):
     assert 'flannel-v6.1' not in read(conf / 'flannel.batch') + read(conf / 'fdb.batch')
     assert in_netns(node1, 'ip6tables', '-S').stdout.count('CROSSHOST-VXLAN') == 0 and not (conf / 'ip6tables.rules').exists()
     assert '-A CROSSHOST-VXLAN -s 198.18.65.12/32 -j ACCEPT' in in_netns(node1, 'iptables', '-S', 'CROSSHOST-VXLAN').stdout
+
+
+# ---- IPv6 only: no IPv4 network, device or lease part ---------------------------------
+def v6_only_plan():
+    """DUAL_PLAN as the preflight plan gives it without crosshost_network: every IPv4 field ''."""
+    plan = {}
+    for host, entry in DUAL_PLAN.items():
+        plan[host] = dict(entry, subnet='', gateway='', bip='', prefixlen='', underlay_ip='', network='')
+    return plan
+
+
+def v6_only_vars(tmp_path, host, **extra):
+    plan = v6_only_plan()
+    return dual_vars(tmp_path, host, flannel_plan=plan, flannel_host=plan[host], flannel_network='', flannel_subnet_len='',
+                     flannel_subnet_min='', flannel_subnet_max='', **extra)
+
+
+@needs_root
+def test_vxlan_ipv6_only_between_two_namespaces(tmp_path, two_hosts):
+    """IPv6 only (flanneld's EnableIPv4 false): flannel-v6.1 alone, subnet.env without the IPv4 variables, no IPv4 chain."""
+    converge_both(tmp_path, two_hosts, v6_only_vars)
+    node1, node2 = two_hosts
+    assert in_netns(node1, 'ip', 'link', 'show', 'flannel.1').returncode != 0
+    link = json.loads(in_netns(node1, 'ip', '-d', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]
+    assert (link['linkinfo']['info_data']['local6'], link['mtu']) == ('2001:db8:65::11', 1430)
+    mac2 = json.loads(in_netns(node2, 'ip', '-json', 'link', 'show', 'flannel-v6.1').stdout)[0]['address']
+    assert '2001:db8:165:2:: lladdr %s PERMANENT' % mac2 in in_netns(node1, 'ip', '-6', 'neigh', 'show', 'dev', 'flannel-v6.1').stdout
+    assert in_netns(node1, 'ip', '-4', 'route', 'show', 'proto', '147').stdout == ''
+    assert echo(node1, node2, '2001:db8:165:1::1', '2001:db8:165:2::1', 1430 - 48) == 1430 - 48
+    conf = tmp_path / 'node1' / 'etc' / 'crosshost' / 'flannel'
+    # flanneld writes the IPv4 variables only with EnableIPv4.
+    assert read(conf / 'subnet.env') == (
+        'FLANNEL_IPV6_NETWORK=2001:db8:165::/48\nFLANNEL_IPV6_SUBNET=2001:db8:165:1::1/64\n'
+        'FLANNEL_MTU=1430\nFLANNEL_IPMASQ=true\n')
+    assert not (conf / 'link.batch').exists() and (conf / 'link-v6.batch').exists()
+    assert 'flannel.1' not in read(conf / 'flannel.batch') + read(conf / 'fdb.batch')
+    # No IPv4 VXLAN port to guard; the IPv6 one is accepted from the peer only.
+    assert 'CROSSHOST-VXLAN' not in in_netns(node1, 'iptables', '-S').stdout and not (conf / 'iptables.rules').exists()
+    assert '-A CROSSHOST-VXLAN -s 2001:db8:65::12/128 -j ACCEPT' in in_netns(node1, 'ip6tables', '-S', 'CROSSHOST-VXLAN').stdout
+
+    # A reboot loses the device: the replay command makes it again from the boot files.
+    in_netns(node1, 'ip', 'link', 'del', 'flannel-v6.1')
+    replay = in_netns(node1, str(tmp_path / 'node1' / 'sbin' / 'crosshost-flannel-restore'), 'overlay')
+    assert replay.returncode == 0, replay.stderr
+    assert in_netns(node1, 'ip', 'link', 'show', 'flannel.1').returncode != 0
+    assert echo(node1, node2, '2001:db8:165:1::1', '2001:db8:165:2::1') == 64
+
+
+def test_ipv6_only_etcd_leases_are_flannels(tmp_path, etcd):
+    """The vxlan backend's IPv6-only config and leases in etcd: EnableIPv4 false, keys 0.0.0.0-0&<IPv6 subnet>."""
+    for host in ('node1', 'node2'):
+        variables = v6_only_vars(tmp_path, host, flannel_backend='vxlan', flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
+        run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables))
+    config = json.loads(etcd.etcdctl('get', '/coreos.com/network/config', '--print-value-only').strip())
+    assert config == {'EnableIPv4': False, 'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48', 'IPv6SubnetLen': 64,
+                      'Backend': {'Type': 'vxlan', 'VNI': 1}}
+    out = etcd.etcdctl('get', '--prefix', '/coreos.com/network/subnets').splitlines()
+    assert out[0::2] == ['/coreos.com/network/subnets/0.0.0.0-0&2001:db8:165:1::-64',
+                         '/coreos.com/network/subnets/0.0.0.0-0&2001:db8:165:2::-64']
+    first = json.loads(out[1])
+    assert list(first) == ['PublicIP', 'PublicIPv6', 'BackendType', 'BackendV6Data']
+    assert (first['PublicIP'], first['PublicIPv6'], first['BackendV6Data']['VNI']) == ('0.0.0.0', '2001:db8:65::11', 1)
+    # A second run keeps each host's lease (found by its PublicIPv6): nothing changes.
+    variables = v6_only_vars(tmp_path, 'node2', flannel_backend='vxlan', flannel_etcd=True, flannel_etcd_endpoints=[etcd.endpoint])
+    run_playbook(tmp_path, play([include('leases_etcd.yml')], **variables))
+    assert etcd.etcdctl('get', '--prefix', '/coreos.com/network/subnets').splitlines() == out
+
+
+def test_flanneld_refuses_an_ipv6_only_cluster(tmp_path):
+    variables = v6_only_vars(tmp_path, 'node1', flannel_backend='flanneld')
+    out = run_playbook(tmp_path, play([include('present.yml')], **variables), rc=2)
+    assert 'the flanneld backend cannot run an IPv6-only cluster' in out

@@ -242,3 +242,12 @@ def test_etcd_other_failures_and_no_endpoint():
     assert 'host h1: etcd at http://198.18.0.11:2379 answered, but reading /coreos.com/network failed: the flannel config' in msg
     msg = error_of(hosts, etcd=dict(ETCD, endpoints=[]))
     assert 'host h1: crosshost_backend vxlan takes its leases from etcd (flannel_etcd), but no etcd is known' in msg
+
+
+def test_etcd_ipv6_only_config_has_no_network_nor_subnet_len():
+    # flannel_lease's summary of an EnableIPv4=false config: None where the plan has ''.
+    config = {'network': None, 'subnet_len': None, 'backend_type': 'vxlan'}
+    answer = {'config': config, 'leases': []}
+    hosts = dict(('h%d' % i, overlay(None, answer, network='', network_v6='2001:db8:100::/48', underlay_ip6='2001:db8:63::1%d' % i))
+                 for i in (1, 2))
+    assert cluster_plan(hosts, etcd=ETCD)['etcd']['state'] == 'up'

@@ -90,7 +90,7 @@ def test_explicit_range():
      r'^IPv6SubnetMax 2001:db8:0:5::1 is not on a /64 boundary .*did you mean 2001:db8:0:5::\?'),
     ({'Network': '100.64.0.0/16', 'EnableIPv6': True, 'IPv6Network': '2001:db8::/48', 'IPv6SubnetMin': '2001:db8:0:9::',
       'IPv6SubnetMax': '2001:db8:0:5::'}, r'^IPv6SubnetMin 2001:db8:0:9:: is above IPv6SubnetMax'),
-    ({'Network': '100.64.0.0/16', 'EnableIPv4': False}, r'IPv6-only\) is not supported'),
+    ({'Network': '100.64.0.0/16', 'EnableIPv4': False}, r'^EnableIPv4 is false and EnableIPv6 is not true'),
 ])
 def test_rejected_like_flanneld(doc, message):
     with pytest.raises(FlannelError, match=message):
@@ -180,3 +180,12 @@ def test_prefix():
     for bad in ('coreos.com/network', '/', '', '/a//b', '/a b'):
         with pytest.raises(FlannelError, match='prefix'):
             normalize_prefix(bad)
+
+
+def test_ipv6_only_config_is_flannels():
+    """No IPv4 network: flanneld's IPv4 default (EnableIPv4 true) is turned off, and no Network is written."""
+    doc, config = build_config(params(network='', enable_ipv6=True, ipv6_network='2001:db8:165::/48', backend={'type': 'vxlan', 'vni': 1}))
+    assert dumps(doc) == '{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"2001:db8:165::/48","Backend":{"Type":"vxlan","VNI":1}}'
+    assert (config.enable_ipv4, config.enable_ipv6, config.ipv6_subnet_len) == (False, True, 64)
+    with pytest.raises(FlannelError, match='^Network is missing'):
+        build_config(params(network=''))

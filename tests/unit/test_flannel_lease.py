@@ -6,6 +6,7 @@ import itertools
 import pytest
 
 from ansible_collections.crosshost.network.plugins.module_utils._flannel import (
+    NO_IPV4,
     FlannelError,
     NetworkConfig,
     backend_data,
@@ -67,7 +68,7 @@ def test_lease_value_is_flannels_exact_json():
     doc = lease_document('198.18.0.11', 'vxlan', backend_data('vxlan', 1, '02:11:22:33:44:55'))
     assert dumps(doc) == '{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:11:22:33:44:55"}}'
     assert dumps(lease_document('198.18.0.11', 'host-gw', backend_data('host-gw'))) == \
-        '{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"host-gw","BackendData":null}'
+        '{"PublicIP":"198.18.0.11","PublicIPv6":null,"BackendType":"host-gw"}'  # omitempty, as flanneld
 
 
 def test_parse_lease_from_flanneld():
@@ -218,3 +219,61 @@ def test_lease_info_adds_mtu_and_gateway():
     assert (info['gateway'], info['bip'], info['network'], info['mtu'], info['underlay_mtu'], info['ttl']) == \
         ('100.64.4.1', '100.64.4.1/24', '100.64.0.0/16', 1450, 1500, 86400)
     assert '_kv' not in info
+
+
+# ---- IPv6 only (EnableIPv4 false) ------------------------------------------------------
+V6_ONLY = NetworkConfig({'EnableIPv4': False, 'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48', 'Backend': {'Type': 'vxlan'}})
+
+
+def v6_only(subnet_v6, public_ipv6, mac='02:00:00:00:00:06'):
+    value = dumps(lease_document(None, 'vxlan', None, public_ipv6, backend_data('vxlan', 1, mac)))
+    return dict(key=lease_key(PREFIX, NO_IPV4, ipaddress.IPv6Network(subnet_v6)), value=value, create_revision=3, mod_revision=3,
+                version=1, lease=0)
+
+
+def test_ipv6_only_lease_key_and_value_are_flannels():
+    # flanneld's etcd registry keys a lease by MakeSubnetKey(IPv4 subnet, IPv6 subnet): without
+    # IPv4 the IPv4 part is its empty subnet, printed 0.0.0.0-0.
+    assert lease_key(PREFIX, NO_IPV4, ipaddress.IPv6Network('2001:db8:165:1::/64')) == \
+        '/coreos.com/network/subnets/0.0.0.0-0&2001:db8:165:1::-64'
+    # PublicIP is the empty IPv4 address, and BackendData (omitempty) is left out: no IPv4 device.
+    assert dumps(lease_document(None, 'vxlan', None, '2001:db8:65::11', backend_data('vxlan', 1, '02:66:22:33:44:55'))) == \
+        '{"PublicIP":"0.0.0.0","PublicIPv6":"2001:db8:65::11","BackendType":"vxlan","BackendV6Data":{"VNI":1,"VtepMAC":"02:66:22:33:44:55"}}'
+    lease = parse_lease(v6_only('2001:db8:165:1::/64', '2001:db8:65::11'), PREFIX)
+    assert (lease['subnet'], lease['gateway'], lease['bip'], lease['public_ip'], lease['vtep_mac']) == ('', '', '', None, None)
+    assert (lease['subnet_v6'], lease['bip_v6'], lease['public_ipv6'], lease['vtep_mac_v6']) == \
+        ('2001:db8:165:1::/64', '2001:db8:165:1::1/64', '2001:db8:65::11', '02:00:00:00:00:06')
+    info = lease_info(lease, V6_ONLY)
+    assert (info['network'], info['network_v6']) == ('', '2001:db8:165::/48')
+
+
+def test_ipv6_only_config_ignores_the_ipv4_fields_and_needs_ipv6():
+    # flanneld checks Network only with EnableIPv4: a stale one is ignored.
+    config = NetworkConfig({'EnableIPv4': False, 'Network': 'nonsense', 'EnableIPv6': True, 'IPv6Network': '2001:db8:165::/48'})
+    assert (config.enable_ipv4, config.network, config.ipv6_subnet_len) == (False, None, 64)
+    summary = config.summary()
+    assert (summary['enable_ipv4'], summary['network'], summary['subnet_min'], summary['ipv6_subnet_min']) == \
+        (False, None, None, '2001:db8:165:1::')
+    with pytest.raises(FlannelError, match='^EnableIPv4 is false and EnableIPv6 is not true'):
+        NetworkConfig({'EnableIPv4': False, 'Network': '100.64.0.0/16'})
+    with pytest.raises(FlannelError, match="^EnableIPv4 'no' is not true or false"):
+        NetworkConfig({'EnableIPv4': 'no', 'Network': '100.64.0.0/16'})
+    # Only the empty IPv4 subnet of an IPv6-only lease fits; an old IPv4 lease does not.
+    assert V6_ONLY.fits(NO_IPV4) and not V6_ONLY.fits(net('100.64.1.0/24'))
+
+
+def test_ipv6_only_host_is_found_by_its_public_ipv6():
+    current = parse_leases([v6_only('2001:db8:165:2::/64', '2001:db8:65::12'), v6_only('2001:db8:165:1::/64', '2001:db8:65::11'),
+                            stored('100.64.1.0/24', '198.18.0.11')], PREFIX)
+    # Sorted by the IPv4 part, then the IPv6 one.
+    assert [(x['subnet'], x['subnet_v6']) for x in current] == \
+        [('', '2001:db8:165:1::/64'), ('', '2001:db8:165:2::/64'), ('100.64.1.0/24', '')]
+    plan = choose(V6_ONLY, current, '2001:db8:65::12', who='public_ipv6')
+    assert plan['keep'] is current[1] and plan['remove'] == []
+    assert choose_v6(V6_ONLY, current, '2001:db8:65::12', plan['keep'], who='public_ipv6') == ipaddress.IPv6Network('2001:db8:165:2::/64')
+    # A new host: no lease of its own, the lowest free IPv6 subnet.
+    plan = choose(V6_ONLY, current, '2001:db8:65::13', who='public_ipv6')
+    assert plan == dict(keep=None, want=None, remove=[])
+    assert choose_v6(V6_ONLY, current, '2001:db8:65::13', None, who='public_ipv6') == ipaddress.IPv6Network('2001:db8:165:3::/64')
+    with pytest.raises(FlannelError, match=r'^IPv6 subnet 2001:db8:165:1::/64 is already leased to 2001:db8:65::11'):
+        choose_v6(V6_ONLY, current, '2001:db8:65::13', None, subnet_v6=ipaddress.IPv6Network('2001:db8:165:1::/64'), who='public_ipv6')

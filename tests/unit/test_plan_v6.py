@@ -300,3 +300,13 @@ def test_ipv6_needs_an_mtu_of_1280_for_the_containers():
                    "below IPv6's minimum of 1280: raise the MTU of the underlay (or crosshost_underlay_mtu), or leave crosshost_network_v6 unset")
     hosts['h2']['backend'] = hosts['h1']['backend'] = hosts['h3']['backend'] = 'static_routes'
     assert cluster_plan(hosts)['plan']['h2']['underlay_mtu'] == 1300
+
+
+def test_ipv6_only_overlay_vxlan_yes_flanneld_no():
+    vxlan = v6_only(**dict(('h%d' % i, {'backend': 'vxlan', 'underlay_interface': 'eth0'}) for i in (1, 2, 3)))
+    assert cluster_plan(vxlan)['plan']['h1']['subnet_v6'] == '2001:db8:100:1::/64'
+    overlay = {'etcd': True, 'flanneld_binary': True}
+    flanneld = v6_only(**dict(('h%d' % i, {'backend': 'flanneld', 'underlay_interface': 'eth0', 'overlay': overlay}) for i in (1, 2, 3)))
+    assert error_of(flanneld).startswith(
+        "host h1: crosshost_backend flanneld cannot run an IPv6-only cluster (crosshost_network empty): flanneld's etcd "
+        "subnet manager gives every IPv6-only host the same lease.")
