@@ -13,8 +13,11 @@ iperf3 (Debian's, from the lab host image) each path over IPv4 and over IPv6:
                      underlay) and flannel-v6.1 (IPv6 over the IPv6 underlay), as
                      flanneld's dual stack does it.
 
-The two families of a path are measured side by side: their runs alternate (IPv4, IPv6,
-IPv4, ...), so a change of the machine's load falls on both.
+Side by side: in each backend's run the underlay's runs and the containers' interleave
+(underlay IPv4, containers IPv4, underlay IPv6, containers IPv6, again), so a change of the
+machine's load falls on all four, and each container row's ratio is to the underlay row
+of its family measured beside it. The vxlan backend goes first: switching a dual-stack
+cluster from static_routes to vxlan fails (see benchmarks/README.md).
 
 The containers are the bridge-mode probes of playbooks/verify.yml (busybox app image, no
 iperf3 inside): iperf3 runs in the probe's network namespace (``nsenter --target <pid>
@@ -27,7 +30,8 @@ routes) while the binary comes from the lab host. This is what ``docker run
 
 Prints one row per path and family: the MTU of the sender's interface, the sending host's
 device towards the target (``ip route get``) with its MTU, the median throughput of the
-runs, its ratio to the underlay of the same family, and the retransmits of all runs.
+runs, its ratio to that underlay row, the retransmits of all runs and the range of the
+1-minute load average while they ran.
 Numbers depend on the machine and its load (printed): compare rows of one run. The lab is
 destroyed at the end unless --keep.
 """
@@ -120,8 +124,8 @@ def iperf(lab, server, client, target, seconds, server_ns=(), client_ns=()):
     return result['end']['sum_received']['bits_per_second'], result['end']['sum_sent'].get('retransmits', 0)
 
 
-def measure(lab, label, seconds, repeat, containers):
-    """The rows of one path, one per family, their runs alternating between the families."""
+def path(lab, label, containers):
+    """Where one path's runs go: the server's address of each family and both ends' netns prefixes."""
     server, client = lab.hosts[1], lab.hosts[0]
     server_ns, client_ns = (probe_ns(lab, server), probe_ns(lab, client)) if containers else ([], [])
     targets = dict((family, probe_ip(lab, server, family) if containers else underlay_ip(lab, server, family))
@@ -129,35 +133,50 @@ def measure(lab, label, seconds, repeat, containers):
     for family, target in targets.items():
         if not target:
             raise RuntimeError('%s: %s on %s has no IPv%d address' % (label, 'the probe' if containers else 'eth0', server, family))
-    runs = dict((family, []) for family in FAMILIES)
+    return dict(label=label, server=server, client=client, server_ns=server_ns, client_ns=client_ns, targets=targets,
+                runs=dict((family, []) for family in FAMILIES))
+
+
+def measure(lab, backend, seconds, repeat):
+    """Rows of the underlay and of the backend's container path, IPv4 and IPv6.
+
+    Their runs interleave (underlay IPv4, containers IPv4, underlay IPv6, containers
+    IPv6, again): a change of the machine's load falls on all four, so each container
+    row's ratio is to the underlay runs beside its own.
+    """
+    paths = [path(lab, 'underlay host -> host (%s run)' % backend, False),
+             path(lab, '%s container -> container' % backend, True)]
     loads = []
     for run in range(repeat):
         for family in FAMILIES:
-            loads.append(os.getloadavg()[0])
-            runs[family].append(iperf(lab, server, client, targets[family], seconds, server_ns, client_ns))
+            for one in paths:
+                loads.append(os.getloadavg()[0])
+                one['runs'][family].append(iperf(lab, one['server'], one['client'], one['targets'][family], seconds,
+                                                 one['server_ns'], one['client_ns']))
     rows = []
-    for family in FAMILIES:
-        device = host_device(lab, client, targets[family])
-        rows.append(dict(label=label, family=family, mtu=link_mtu(lab, client, 'eth0', client_ns),
-                         device='%s (%d)' % (device, link_mtu(lab, client, device)),
-                         bps=statistics.median(r[0] for r in runs[family]),
-                         retransmits=sum(r[1] for r in runs[family]), load=(min(loads), max(loads))))
+    for one in paths:
+        for family in FAMILIES:
+            device = host_device(lab, one['client'], one['targets'][family])
+            rows.append(dict(label=one['label'], family=family, mtu=link_mtu(lab, one['client'], 'eth0', one['client_ns']),
+                             device='%s (%d)' % (device, link_mtu(lab, one['client'], device)),
+                             bps=statistics.median(r[0] for r in one['runs'][family]),
+                             underlay_bps=statistics.median(r[0] for r in paths[0]['runs'][family]),
+                             retransmits=sum(r[1] for r in one['runs'][family]), load=(min(loads), max(loads))))
     return rows
 
 
 def print_table(rows, args, seconds):
-    underlay = dict((row['family'], row['bps']) for row in rows if row['label'].startswith('underlay'))
     print()
-    print('TCP throughput between 2 lab hosts, iperf3 %d x %d s per row, median; IPv4 and IPv6 runs alternate (%.0f s in all)'
-          % (args.repeat, args.seconds, seconds))
-    print('%-40s %4s %5s %-20s %7s %6s %11s %10s' % ('path', 'IP', 'MTU', 'host device (MTU)', 'Gbit/s', 'ratio',
+    print('TCP throughput between 2 lab hosts, iperf3 %d x %d s per row, median; each backend\'s runs interleave with the'
+          ' underlay\'s, IPv4 and IPv6 (%.0f s in all)' % (args.repeat, args.seconds, seconds))
+    print('%-42s %4s %5s %-20s %7s %6s %11s %10s' % ('path', 'IP', 'MTU', 'host device (MTU)', 'Gbit/s', 'ratio',
                                                   'retransmits', 'load 1 min'))
     for row in rows:
-        ratio = row['bps'] / underlay[row['family']] if row['family'] in underlay else float('nan')
-        print('%-40s %4s %5d %-20s %7.2f %6.2f %11d %10s' % (row['label'], 'v%d' % row['family'], row['mtu'], row['device'],
-                                                           row['bps'] / 1e9, ratio, row['retransmits'],
-                                                           '%.1f-%.1f' % row['load']))
-    print('ratio: to the underlay of the same family; load average at the end: %.1f %.1f %.1f' % os.getloadavg())
+        print('%-42s %4s %5d %-20s %7.2f %6.2f %11d %10s' % (row['label'], 'v%d' % row['family'], row['mtu'], row['device'],
+                                                           row['bps'] / 1e9, row['bps'] / row['underlay_bps'],
+                                                           row['retransmits'], '%.1f-%.1f' % row['load']))
+    print('ratio: to the underlay of the same family in the same backend\'s run; load average at the end: %.1f %.1f %.1f'
+          % os.getloadavg())
 
 
 def main():
@@ -177,13 +196,10 @@ def main():
             # The overlay first: a dual-stack switch from static_routes to vxlan fails (the
             # kernel refuses to replace an IPv6 route via eth0 by one via flannel-v6.1
             # onlink: "Nexthop has invalid gateway or device mismatch"); the other way works.
-            converge(lab, 'vxlan')
-            fresh_probes(lab)
-            rows += measure(lab, 'underlay (host eth0 -> host eth0)', args.seconds, args.repeat, False)
-            rows += measure(lab, 'vxlan (container -> container)', args.seconds, args.repeat, True)
-            converge(lab, 'static_routes')
-            fresh_probes(lab)
-            rows += measure(lab, 'static_routes (container -> container)', args.seconds, args.repeat, True)
+            for backend in ('vxlan', 'static_routes'):
+                converge(lab, backend)
+                fresh_probes(lab)
+                rows += measure(lab, backend, args.seconds, args.repeat)
         except (RuntimeError, AssertionError, subprocess.SubprocessError, ValueError, KeyError, IndexError) as exc:
             print('bench_throughput: %s' % exc, file=sys.stderr)
             status = 1
