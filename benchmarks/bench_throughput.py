@@ -169,12 +169,11 @@ def print_table(rows, args, seconds):
     print()
     print('TCP throughput between 2 lab hosts, iperf3 %d x %d s per row, median; each backend\'s runs interleave with the'
           ' underlay\'s, IPv4 and IPv6 (%.0f s in all)' % (args.repeat, args.seconds, seconds))
-    print('%-42s %4s %5s %-20s %7s %6s %11s %10s' % ('path', 'IP', 'MTU', 'host device (MTU)', 'Gbit/s', 'ratio',
-                                                  'retransmits', 'load 1 min'))
+    line = '%-42s %4s %5s %-20s %7s %6s %11s %10s'
+    print(line % ('path', 'IP', 'MTU', 'host device (MTU)', 'Gbit/s', 'ratio', 'retransmits', 'load 1 min'))
     for row in rows:
-        print('%-42s %4s %5d %-20s %7.2f %6.2f %11d %10s' % (row['label'], 'v%d' % row['family'], row['mtu'], row['device'],
-                                                           row['bps'] / 1e9, row['bps'] / row['underlay_bps'],
-                                                           row['retransmits'], '%.1f-%.1f' % row['load']))
+        print(line % (row['label'], 'v%d' % row['family'], row['mtu'], row['device'], '%.2f' % (row['bps'] / 1e9),
+                      '%.2f' % (row['bps'] / row['underlay_bps']), row['retransmits'], '%.1f-%.1f' % row['load']))
     print('ratio: to the underlay of the same family in the same backend\'s run; load average at the end: %.1f %.1f %.1f'
           % os.getloadavg())
 
