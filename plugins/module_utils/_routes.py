@@ -378,6 +378,7 @@ def compute_plan(want, have, links, state='present', purge=False, purge_tables=N
     warnings = []
     deletes = []
     replaces = []
+    moves = []
     kernel_dev = {}
 
     if state == 'absent':
@@ -413,11 +414,16 @@ def compute_plan(want, have, links, state='present', purge=False, purge_tables=N
                                    ' or set force: true to take it over' % (route['dst'], route_text(foreign[0])))
             if foreign or not any(in_sync(existing, route) for existing in group):
                 replaces.append(route)
+                # IPv6 resolves the new gateway through the route being replaced: moving an
+                # IPv6 route of ours to another device is refused ("Nexthop has invalid gateway
+                # or device mismatch"), so the old one goes first (IPv4 replaces in place).
+                moves.extend(existing for existing in group
+                             if route['family'] == 6 and route['dev'] and is_ours(existing) and existing['dev'] != route['dev'])
                 # The diff shows the device the kernel will pick; the command leaves it to the kernel.
                 kernel_dev[id(route)] = dev
 
     plan = Plan()
-    for route in deletes:
+    for route in deletes + moves:
         argv = ['route', 'del', route['dst'], 'table', route['table'], 'proto', PROTO_ID, 'metric', route['metric']]
         argv += via_argv(route)
         if route['dev']:

@@ -134,6 +134,27 @@ def test_changed_routes_are_replaced(ns):
     assert route_of(ns, '2001:db8:5::/64', '-6')['gateway'] == '2001:db8:1::3'
 
 
+def test_ipv6_route_moves_to_another_device(ns):
+    """A switch of backend moves our IPv6 route from the underlay to an overlay device, onlink.
+
+    The kernel refuses to replace it in place (it resolves the new gateway through the old
+    route: "Nexthop has invalid gateway or device mismatch"): the old one is deleted first,
+    in the same batch. IPv4 is replaced in place.
+    """
+    converge(ns, dict(routes=[dict(dst='100.64.7.0/24', via='198.18.0.2'), dict(dst='2001:db8:7::/64', via='2001:db8:1::2')]))
+    moved = [dict(dst='100.64.7.0/24', via='100.64.7.0', dev='xh2', onlink=True),
+             dict(dst='2001:db8:7::/64', via='2001:db8:7::', dev='xh2', onlink=True)]
+    result = converge(ns, dict(routes=moved))
+    assert result['commands'] == ['ip route del 2001:db8:7::/64 table 254 proto 147 metric 1024 via 2001:db8:1::2 dev xh0',
+                                  'ip route replace 100.64.7.0/24 via 100.64.7.0 dev xh2 onlink table 254 proto 147 metric 0',
+                                  'ip route replace 2001:db8:7::/64 via 2001:db8:7:: dev xh2 onlink table 254 proto 147 metric 1024'], result['commands']
+    assert result['removed'] == []
+    assert (route_of(ns, '2001:db8:7::/64', '-6')['dev'], route_of(ns, '100.64.7.0/24')['dev']) == ('xh2', 'xh2')
+    # And back: a plain gateway route on the underlay again.
+    converge(ns, dict(routes=[dict(dst='100.64.7.0/24', via='198.18.0.2'), dict(dst='2001:db8:7::/64', via='2001:db8:1::2')]))
+    assert route_of(ns, '2001:db8:7::/64', '-6')['dev'] == 'xh0'
+
+
 def test_ipv6_gateway_for_an_ipv4_route(ns):
     """RFC 5549: the kernel takes an IPv6 next hop for an IPv4 route (``via inet6``)."""
     args = dict(routes=[dict(dst='100.64.30.0/24', via='2001:db8:1::2'), dict(dst='100.64.31.0/24', via='2001:db8:1::3', dev='xh0')])
