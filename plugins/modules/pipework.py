@@ -145,11 +145,12 @@ options:
         container's interface, with C(busybox arping), else the host's C(arping) (iputils or
         Habets'), run in the container's namespace. Skipped quietly when none is installed
         (RV(arping) says so).
-      - IPv6 has no ARP - before an IPv6 address is set, turn on the interface's C(ndisc_notify)
-        (C(sysctl) in the container's namespace): the kernel then sends an unsolicited neighbour
-        advertisement with the override flag for the address as it is added, and whenever the
-        interface comes up or changes its MAC address, so the LAN's neighbour caches learn a new
-        MAC address at once.
+      - IPv6 has no ARP, and an address added without DAD is not advertised - after an IPv6 address
+        was set, turn on the interface's C(ndisc_notify) (C(sysctl) in the container's namespace)
+        and set its MAC address again, to the one it has: the kernel then sends an unsolicited
+        neighbour advertisement with the override flag for each of its addresses (and does so again
+        whenever the interface comes up or changes its MAC address), so the LAN's neighbour caches
+        learn a new MAC address at once. Skipped when the host has no C(sysctl).
     type: bool
     default: true
   dhcp_timeout:
@@ -572,9 +573,9 @@ def run_dhcp(module, tools, target, want):
 
 
 def notify_neighbours_v6(module, target, ifname):
-    """IPv6 has no ARP: the kernel itself sends an unsolicited neighbour advertisement (override
-    set) for an address as it becomes usable, when the interface's ndisc_notify is on. Set it
-    before the address is added (with nodad it is usable at once, and advertised then)."""
+    """IPv6 has no ARP, and a Linux address added without DAD is not advertised. With the
+    interface's ndisc_notify on, the kernel sends an unsolicited neighbour advertisement (override
+    set) for each of its addresses when its MAC address is set - to the one it has, here."""
     sysctl = module.get_bin_path('sysctl', required=False, opt_dirs=SBIN)
     if not sysctl:
         return 'skipped: no sysctl on the host to turn on ndisc_notify (no unsolicited neighbour advertisement)'
@@ -584,7 +585,11 @@ def notify_neighbours_v6(module, target, ifname):
     if rc != 0:
         module.warn('%s: cannot turn on ndisc_notify of %s (rc=%d): %s' % (target.label, ifname, rc, (err or out).strip()))
         return 'failed (sysctl ndisc_notify of %s): rc=%d %s' % (ifname, rc, (err or out).strip())
-    return 'sent (unsolicited neighbour advertisement by the kernel: ndisc_notify of %s)' % ifname
+    mac = target.ipr.read('ip', 'link', 'show', 'dev', ifname)[0]['address']
+    plan = Plan()
+    plan.add_ip('link', 'set', 'dev', ifname, 'address', mac)
+    target.ipr.apply(plan)
+    return 'sent (unsolicited neighbour advertisement: ndisc_notify on, MAC address %s set again on %s)' % (mac, ifname)
 
 
 def send_arping(module, tools, target, ifname, iface):
@@ -689,7 +694,7 @@ def main():
     send_arp = state == 'present' and want['arping'] and result['address_changed']
     static_v6 = want['spec'] is not None and want['spec']['mode'] == 'static' and want['spec']['iface'].version == 6
     if static_v6:
-        arp_line = 'unsolicited neighbour advertisement: ndisc_notify=1 on %s before its address' % want['ifname']
+        arp_line = 'unsolicited neighbour advertisement: ndisc_notify=1 on %s, its MAC address set again' % want['ifname']
     else:
         arp_line = 'arping: one gratuitous ARP from %s' % want['ifname']
 
@@ -700,11 +705,11 @@ def main():
             target.ipr.apply(result['target_pre'])
         if result['host']:
             host_ipr.apply(result['host'])
+        if target_plan:
+            target.ipr.apply(target_plan)
         if send_arp and static_v6:
             commands.append(arp_line)
             output['arping'] = notify_neighbours_v6(module, target, want['ifname'])
-        if target_plan:
-            target.ipr.apply(target_plan)
         iface = want['spec']['iface'] if state == 'present' else None
         if result['dhcp']:
             lease = run_dhcp(module, tools, target, want)

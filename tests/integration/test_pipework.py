@@ -276,6 +276,83 @@ def test_gateway_replaces_the_default_route_and_routes_are_reconciled(lab):
     assert 'eth0' in links and 'eth1' not in links
 
 
+# ---- IPv6: <ipv6>/<len>, @<gateway>, a link-local gateway, -a 6 ------------------------------------
+def v6_bridge(host):
+    """br-xh in the host namespace with 2001:db8:5::1/64 (usable at once: nodad). Its own MAC address:
+    a bridge that takes its first port's changes it, and the kernel flushes its neighbours then."""
+    sh('ip', '-n', host, 'link', 'add', 'br-xh', 'address', '02:00:00:00:05:01', 'type', 'bridge')
+    sh('ip', '-n', host, 'link', 'set', 'br-xh', 'up')
+    sh('ip', '-n', host, 'address', 'add', '2001:db8:5::1/64', 'dev', 'br-xh', 'nodad')
+
+
+def v6_addresses(interface):
+    return [a['cidr'] for a in interface['addresses'] if a['family'] == 'inet6' and a['scope'] == 'global']
+
+
+def test_ipv6_forms_on_two_interfaces_keep_each_familys_default_route(lab):
+    """pipework br-xh -i eth1 <guest> 198.18.5.10/24@198.18.5.1, then
+    pipework br-xh -i eth2 -a 6 <guest> 2001:db8:5::10/64@2001:db8:5::1 (with an IPv6 route via a
+    link-local router): the IPv6 default route is replaced, the IPv4 one stays."""
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    v4 = dict(netns=guest, host_interface='br-xh', address='198.18.5.10/24@198.18.5.1')
+    playbook(host, [pipework(v4)])
+    # A default route the container had for IPv6 (as a router advertisement gives it).
+    sh('ip', '-n', guest, 'route', 'add', 'default', 'via', 'fe80::99', 'dev', 'eth1', 'proto', 'ra')
+    v6 = dict(netns=guest, host_interface='br-xh', ifname='eth2', family=6, address='2001:db8:5::10/64@2001:db8:5::1',
+              routes=[dict(dst='2001:db8:9::/64', via='fe80::1')])
+    real, facts_ = converge(lab, v6)
+    eth2 = facts_['interfaces']['eth2']
+    assert v6_addresses(eth2) == ['2001:db8:5::10/64']
+    assert [a['cidr'] for a in eth2['addresses'] if a['family'] == 'inet'] == []
+    defaults = sorted((r['family'], r['gateway'], r['dev'], r['protocol']) for r in facts_['routes'] if r['dst'] == 'default')
+    assert defaults == [('inet', '198.18.5.1', 'eth1', 'crosshost'), ('inet6', '2001:db8:5::1', 'eth2', 'crosshost')]
+    ours = [(r['dst'], r['gateway'], r['dev']) for r in facts_['routes'] if r['protocol'] == 'crosshost' and r['dst'] != 'default']
+    assert ours == [('2001:db8:9::/64', 'fe80::1', 'eth2')]
+    assert real['interface']['addresses'] == ['2001:db8:5::10/64'] and real['interface']['gateway'] == '2001:db8:5::1'
+    assert real['persist']['addresses'] == ['2001:db8:5::10/64'] and real['persist']['gateway'] == '2001:db8:5::1'
+    # Usable at once (no DAD): not tentative, and the gateway answers right after the task.
+    info = [a for a in ip_json(guest, 'address', 'show', 'dev', 'eth2')[0]['addr_info'] if a.get('scope') == 'global']
+    assert not info[0].get('tentative') and info[0].get('nodad'), info
+    sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:5::1')
+    remove(lab, v6)
+    assert 'eth2' not in host_links(guest)
+
+
+def test_ipv6_link_local_gateway_and_a_new_address(lab):
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    sh('ip', '-n', host, 'address', 'add', 'fe80::1/64', 'dev', 'br-xh', 'nodad')
+    args = dict(netns=guest, host_interface='br-xh', address='2001:db8:5::20/64@fe80::1')
+    real, facts_ = converge(lab, args)
+    assert default_routes(facts_) == [('fe80::1', 'eth1', 'crosshost')]
+    assert real['arping'].startswith('sent (unsolicited neighbour advertisement'), real['arping']
+    sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:5::1')
+    # Another address: the old one goes, the default route is there again.
+    args = dict(args, address='2001:db8:5::21/64@fe80::1')
+    real, facts_ = converge(lab, args)
+    assert v6_addresses(facts_['interfaces']['eth1']) == ['2001:db8:5::21/64']
+    assert default_routes(facts_) == [('fe80::1', 'eth1', 'crosshost')]
+
+
+def test_unsolicited_neighbour_advertisement_updates_the_lan(lab):
+    """IPv6's gratuitous ARP: a peer that still has the address with an old MAC address (a container
+    re-created) learns the new one from the kernel's unsolicited NA alone (ndisc_notify)."""
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    sh('ip', '-n', host, 'neigh', 'add', '2001:db8:5::10', 'lladdr', '02:00:00:00:00:01', 'dev', 'br-xh', 'nud', 'stale')
+    real, facts_ = playbook(host, [pipework(dict(netns=guest, host_interface='br-xh', address='2001:db8:5::10/64')), facts(guest)])
+    assert real['changed'] and real['arping'].startswith('sent'), real
+    mac = facts_['interfaces']['eth1']['mac']
+    deadline = time.time() + 5
+    while True:
+        neighbours = ip_json(host, 'neigh', 'show', '2001:db8:5::10', 'dev', 'br-xh')
+        if [n.get('lladdr') for n in neighbours] == [mac] or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert [n.get('lladdr') for n in neighbours] == [mac], neighbours
+
+
 def test_macvlan_on_a_nic_and_back_to_a_bridge(lab):
     host, guest = lab['host'], lab['guest']
     sh('ip', '-n', host, 'link', 'add', 'nic0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'nic0p')
@@ -388,6 +465,11 @@ def test_dhcp(lab, dhcp_server):
     (dict(host_interface='br-xh', address='198.18.5.10/24@198.18.6.1'), 'is not in 198.18.5.0/24'),
     (dict(host_interface='br-xh', address='198.18.5.10/24', mac='26:2e:71:98:60:8f@7'), 'VLAN'),
     (dict(host_interface='br-xh', address='198.18.5.10/24', ifname='eth0'), 'that pipework did not make'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10'), 'the IP address should include a prefix length'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10/64@2001:db8:6::1'), 'is not in 2001:db8:5::/64'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10/64', family=4), 'is IPv6 but family is 4'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10/64', routes=[dict(dst='2001:db8:9::/64', via='2001:db8:7::1')]),
+     'is not in 2001:db8:5::/64'),
 ])
 def test_bad_input_changes_nothing(lab, args, message):
     sh('ip', '-n', lab['guest'], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p')
