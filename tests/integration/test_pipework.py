@@ -620,6 +620,23 @@ def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
     # Another host's inventory (not in this play) counts too.
     (dict(pipework_attachments=[dict(container='c', address='198.18.2.101/16'), dict(container='d', dhcp=True)]),
      ['LAN address 198.18.2.101 is declared more than once']),
+    # IPv6: one address however it is written; each bad form named with its host, attachment and value.
+    (dict(pipework_attachments=[dict(container='e', address='2001:db8:2::101/64@2001:db8:2::1', family=6),
+                                dict(container='f', ifname='eth2', address='2001:DB8:2:0::0101/64')]),
+     ['LAN address 2001:db8:2::101 is declared more than once: host node2 attachment e (2001:db8:2::101/64@2001:db8:2::1), '
+      'host node2 attachment f (2001:DB8:2:0::0101/64)']),
+    (dict(pipework_attachments=[dict(container='g', address='2001:db8:2::102/64@198.18.2.1'),
+                                dict(container='h', address='2001:db8:2::1::2/64'),
+                                dict(container='i', address='198.18.2.103/24', family=6),
+                                dict(container='j', dhcp=True, family=6),
+                                dict(container='k', address='2001:db8:2::104/129'),
+                                dict(container='l', address='2001:db8:2::105')]),
+     ['host node2 attachment g: address 2001:db8:2::102/64@198.18.2.1 - the gateway 198.18.2.1 is IPv4 but the address is IPv6',
+      'host node2 attachment h: address 2001:db8:2::1::2/64 - 2001:db8:2::1::2 is not an IPv6 address',
+      'host node2 attachment i: address 198.18.2.103/24 is IPv4 but family is 6',
+      'host node2 attachment j: family 6 with DHCP - the DHCP clients are IPv4 only',
+      'host node2 attachment k: address 2001:db8:2::104/129 - prefix length 129 is out of range (1..128)',
+      'host node2 attachment l: address 2001:db8:2::105 - the IP address should include a prefix length (e.g. 2001:db8:2::105/64)']),
 ])
 def test_role_checks_the_whole_inventory(node2, messages):
     inventory = dict(all=dict(hosts=dict(
