@@ -86,7 +86,7 @@ options:
         the router as default gateway). V(udhcpc) or V(dhclient) picks the client. The
         module takes the lease once (the role's replay service keeps a client renewing it);
         an interface that has an IPv4 address keeps it.
-      - Any other address of the interface (not IPv6 link-local) is removed: one address per
+      - Any other address of the interface (not IPv6 link-local) is removed - one address per
         interface, as the original (a second call of it on the same interface fails). A container
         gets both families with two interfaces, each with its own O(address) and gateway (see
         O(family)).
@@ -147,7 +147,7 @@ options:
         (RV(arping) says so).
       - IPv6 has no ARP, and an address added without DAD is not advertised - after an IPv6 address
         was set, turn on the interface's C(ndisc_notify) (C(sysctl) in the container's namespace)
-        and set its MAC address again, to the one it has: the kernel then sends an unsolicited
+        and set its MAC address again, to the one it has - the kernel then sends an unsolicited
         neighbour advertisement with the override flag for each of its addresses (and does so again
         whenever the interface comes up or changes its MAC address), so the LAN's neighbour caches
         learn a new MAC address at once. Skipped when the host has no C(sysctl).
