@@ -610,6 +610,46 @@ def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
         sh('rm', '-rf', '/tmp/%s-cfg' % host, '/tmp/%s-run' % host, '/tmp/%s-helper' % host)
 
 
+def l3_state6(ns):
+    """The global IPv6 addresses and the IPv6 routes of the namespace (not the kernel's link-local ones)."""
+    addrs = sorted((a['ifname'], i['local'], i['prefixlen']) for a in ip_json(ns, 'address', 'show') for i in a.get('addr_info', [])
+                   if i['family'] == 'inet6' and i.get('scope') == 'global')
+    routes = sorted((r.get('dst'), r.get('gateway'), r.get('dev'), r.get('metric', 0)) for r in ip_json(ns, '-6', 'route', 'show')
+                    if not _kernel_made(r))
+    return addrs, routes
+
+
+def test_role_joins_a_dual_stack_uplink_and_gives_it_back(lab, uplink):
+    """The uplink's IPv6 address and default route move to the bridge and back with the IPv4 ones;
+    a container on the LAN by both families, one interface each (pipework -i eth2 -a 6 ...)."""
+    host, guest, lan = lab['host'], lab['guest'], uplink
+    sh('ip', '-n', lan, 'address', 'add', '2001:db8:7::1/64', 'dev', 'lan0', 'nodad')
+    sh('ip', '-n', host, 'address', 'add', '2001:db8:7::2/64', 'dev', 'up0', 'nodad')
+    sh('ip', '-n', host, 'route', 'add', 'default', 'via', '2001:db8:7::1', 'dev', 'up0')
+    attachments = [dict(netns=guest, address='198.18.7.20/24@198.18.7.1'),
+                   dict(netns=guest, ifname='eth2', family=6, address='2001:db8:7::20/64@2001:db8:7::1')]
+    original, original6 = l3_state(host), l3_state6(host)
+    try:
+        results = role_play(lab, 'present', attachments)
+        addrs, routes = l3_state6(host)
+        assert ('br-pw', '2001:db8:7::2', 64) in addrs and not [a for a in addrs if a[0] == 'up0']
+        assert ('default', '2001:db8:7::1', 'br-pw', 1024) in routes
+        guest_facts = results[-2]
+        defaults = sorted((r['family'], r['gateway'], r['dev']) for r in guest_facts['routes'] if r['dst'] == 'default')
+        assert defaults == [('inet', '198.18.7.1', 'eth1'), ('inet6', '2001:db8:7::1', 'eth2')]
+        # The container reaches the LAN by both families through the bridge and the uplink (the
+        # bridge's own IPv6 address may still be tentative: the LAN's router answers).
+        sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '198.18.7.1')
+        sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:7::1')
+        again = role_play(lab, 'present', attachments)
+        assert not [r for r in again if r.get('changed')], [r.get('task', r) for r in again if r.get('changed')]
+        role_play(lab, 'absent', attachments)
+        assert l3_state(host) == original and l3_state6(host) == original6
+        assert 'br-pw' not in host_links(host) and 'eth2' not in host_links(guest)
+    finally:
+        sh('rm', '-rf', '/tmp/%s-cfg' % host, '/tmp/%s-run' % host, '/tmp/%s-helper' % host)
+
+
 # ---- the role's inventory check (controller side, before any host changes) -------------------------
 @pytest.mark.parametrize('node2, messages', [
     (dict(pipework_attachments=[dict(container='b', address='198.18.2.101/24')]),
