@@ -94,7 +94,9 @@ options:
         V(2001:db8:2::21/64@fe80::1)) is added without duplicate address detection (C(nodad), as
         Docker adds its containers' IPv6 addresses), so it is usable at once rather than tentative
         for a second or more; the C(crosshost.network.pipework) role checks the inventory for
-        addresses declared twice instead.
+        addresses declared twice instead. IPv6 is turned on for the interface first
+        (C(disable_ipv6=0) with C(sysctl) in the container's namespace): Docker turns it off in a
+        container without an IPv6 network, so a new interface there has it off too.
       - Required with O(state=present). An address without prefix length is an error.
     type: str
   family:
@@ -150,7 +152,7 @@ options:
         and set its MAC address again, to the one it has - the kernel then sends an unsolicited
         neighbour advertisement with the override flag for each of its addresses (and does so again
         whenever the interface comes up or changes its MAC address), so the LAN's neighbour caches
-        learn a new MAC address at once. Skipped when the host has no C(sysctl).
+        learn a new MAC address at once.
     type: bool
     default: true
   dhcp_timeout:
@@ -572,19 +574,23 @@ def run_dhcp(module, tools, target, want):
     return lease
 
 
-def notify_neighbours_v6(module, target, ifname):
+def ipv6_sysctls(module, target, ifname, notify):
+    """Before an IPv6 address is added: Docker turns IPv6 off in a container without an IPv6
+    network (all and default disable_ipv6=1, so a new interface has it off too): turn it on for
+    this interface. With ``notify``, ndisc_notify on too (see notify_neighbours_v6)."""
+    keys = ['net/ipv6/conf/%s/disable_ipv6=0' % ifname] + (['net/ipv6/conf/%s/ndisc_notify=1' % ifname] if notify else [])
+    # The '/' form: an interface name may hold a dot.
+    argv = [module.get_bin_path('sysctl', required=True, opt_dirs=SBIN), '-q', '-w'] + keys
+    rc, out, err = module.run_command(list(target.ipr.prefix) + argv, environ_update=C_LOCALE)
+    if rc != 0:
+        module.fail_json(msg='%s: cannot turn on IPv6 on %s (rc=%d): %s' % (target.label, ifname, rc, (err or out).strip()),
+                         cmd=list(target.ipr.prefix) + argv, rc=rc, stderr=err)
+
+
+def notify_neighbours_v6(target, ifname):
     """IPv6 has no ARP, and a Linux address added without DAD is not advertised. With the
     interface's ndisc_notify on, the kernel sends an unsolicited neighbour advertisement (override
     set) for each of its addresses when its MAC address is set - to the one it has, here."""
-    sysctl = module.get_bin_path('sysctl', required=False, opt_dirs=SBIN)
-    if not sysctl:
-        return 'skipped: no sysctl on the host to turn on ndisc_notify (no unsolicited neighbour advertisement)'
-    # The '/' form: an interface name may hold a dot.
-    argv = [sysctl, '-q', '-w', 'net/ipv6/conf/%s/ndisc_notify=1' % ifname]
-    rc, out, err = module.run_command(list(target.ipr.prefix) + argv, environ_update=C_LOCALE)
-    if rc != 0:
-        module.warn('%s: cannot turn on ndisc_notify of %s (rc=%d): %s' % (target.label, ifname, rc, (err or out).strip()))
-        return 'failed (sysctl ndisc_notify of %s): rc=%d %s' % (ifname, rc, (err or out).strip())
     mac = target.ipr.read('ip', 'link', 'show', 'dev', ifname)[0]['address']
     plan = Plan()
     plan.add_ip('link', 'set', 'dev', ifname, 'address', mac)
@@ -683,20 +689,24 @@ def main():
     target_plan.extend(result['target'])
     if result['l3'] is not None:
         target_plan.extend(result['l3'])
-    commands = []
-    if state == 'present' and (want['routes'] or (want['spec']['gateway'] or want['spec']['mode'] == 'dhcp')):
-        commands += register_ours(module)
-    commands += target.commands(result['target_pre']) + result['host'].commands() + target.commands(target_plan)
-    if result['dhcp']:
-        found = tools.dhcp_client(want['spec']['client'], target)
-        commands.append('dhcp: %s on %s in %s, then its address and router' % (
-            ' '.join(os.path.basename(b) for b in found[1]) if found else 'no DHCP client found', want['ifname'], target.label))
     send_arp = state == 'present' and want['arping'] and result['address_changed']
     static_v6 = want['spec'] is not None and want['spec']['mode'] == 'static' and want['spec']['iface'].version == 6
     if static_v6:
         arp_line = 'unsolicited neighbour advertisement: ndisc_notify=1 on %s, its MAC address set again' % want['ifname']
     else:
         arp_line = 'arping: one gratuitous ARP from %s' % want['ifname']
+    commands = []
+    if state == 'present' and (want['routes'] or (want['spec']['gateway'] or want['spec']['mode'] == 'dhcp')):
+        commands += register_ours(module)
+    commands += target.commands(result['target_pre']) + result['host'].commands()
+    if static_v6 and result['address_changed']:
+        commands.append('sysctl in %s: net.ipv6.conf.%s.disable_ipv6=0%s' % (
+            target.label, want['ifname'], ' ndisc_notify=1' if send_arp else ''))
+    commands += target.commands(target_plan)
+    if result['dhcp']:
+        found = tools.dhcp_client(want['spec']['client'], target)
+        commands.append('dhcp: %s on %s in %s, then its address and router' % (
+            ' '.join(os.path.basename(b) for b in found[1]) if found else 'no DHCP client found', want['ifname'], target.label))
 
     after = dict(result['after'])
     changed = bool(commands) or send_arp
@@ -705,11 +715,13 @@ def main():
             target.ipr.apply(result['target_pre'])
         if result['host']:
             host_ipr.apply(result['host'])
+        if static_v6 and result['address_changed']:
+            ipv6_sysctls(module, target, want['ifname'], send_arp)
         if target_plan:
             target.ipr.apply(target_plan)
         if send_arp and static_v6:
             commands.append(arp_line)
-            output['arping'] = notify_neighbours_v6(module, target, want['ifname'])
+            output['arping'] = notify_neighbours_v6(target, want['ifname'])
         iface = want['spec']['iface'] if state == 'present' else None
         if result['dhcp']:
             lease = run_dhcp(module, tools, target, want)

@@ -285,6 +285,11 @@ def v6_bridge(host):
     sh('ip', '-n', host, 'address', 'add', '2001:db8:5::1/64', 'dev', 'br-xh', 'nodad')
 
 
+def docker_ipv6_off(ns):
+    """As Docker leaves a container without an IPv6 network: IPv6 off, for new interfaces too."""
+    sh('ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1')
+
+
 def v6_addresses(interface):
     return [a['cidr'] for a in interface['addresses'] if a['family'] == 'inet6' and a['scope'] == 'global']
 
@@ -295,9 +300,11 @@ def test_ipv6_forms_on_two_interfaces_keep_each_familys_default_route(lab):
     link-local router): the IPv6 default route is replaced, the IPv4 one stays."""
     host, guest = lab['host'], lab['guest']
     v6_bridge(host)
+    docker_ipv6_off(guest)
     v4 = dict(netns=guest, host_interface='br-xh', address='198.18.5.10/24@198.18.5.1')
     playbook(host, [pipework(v4)])
     # A default route the container had for IPv6 (as a router advertisement gives it).
+    sh('ip', 'netns', 'exec', guest, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth1.disable_ipv6=0')
     sh('ip', '-n', guest, 'route', 'add', 'default', 'via', 'fe80::99', 'dev', 'eth1', 'proto', 'ra')
     v6 = dict(netns=guest, host_interface='br-xh', ifname='eth2', family=6, address='2001:db8:5::10/64@2001:db8:5::1',
               routes=[dict(dst='2001:db8:9::/64', via='fe80::1')])

@@ -84,6 +84,8 @@ def run_dir():
 ])
 def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
     args = dict(args, netns=lab['guest'], host_interface='br-xh')
+    if ':' in args['address']:
+        test_pipework.docker_ipv6_off(lab['guest'])
     first = playbook(lab['host'], [pipework(args)])[0]
     assert first['changed'] and not first.get('failed'), first
     spec = first['persist']
