@@ -95,7 +95,7 @@ options:
         Docker adds its containers' IPv6 addresses), so it is usable at once rather than tentative
         for a second or more; the C(crosshost.network.pipework) role checks the inventory for
         addresses declared twice instead. IPv6 is turned on for the interface first
-        (C(disable_ipv6=0) with C(sysctl) in the container's namespace): Docker turns it off in a
+        (C(disable_ipv6=0) with C(sysctl) in the container's namespace) - Docker turns it off in a
         container without an IPv6 network, so a new interface there has it off too.
       - Required with O(state=present). An address without prefix length is an error.
     type: str
