@@ -133,6 +133,19 @@ def parse_address_spec(value):
     return dict(mode='static', iface=iface, gateway=gateway, client=None, text=text)
 
 
+def check_family(spec, family):
+    """``-a 4|6`` of the original: the family the address is of (its ``ip -4|-6``). Here it is read
+    from the address itself; a declared family must agree with it."""
+    if family is None:
+        return
+    if family not in (4, 6):
+        raise InvalidValue('family %r must be 4 or 6' % (family,))
+    if spec['mode'] == 'static' and spec['iface'].version != family:
+        raise InvalidValue('address %r is IPv%d but family is %d' % (spec['text'], spec['iface'].version, family))
+    if spec['mode'] == 'dhcp' and family == 6:
+        raise InvalidValue('address %r: DHCP here is IPv4 only (no DHCPv6 client), so it cannot go with family 6' % spec['text'])
+
+
 def parse_routes(routes, spec):
     """The extra routes: list of dict(dst, via, metric, family), validated against the address."""
     result = []
@@ -213,6 +226,7 @@ def build_want(params):
     if state == 'absent':
         return want
     want['spec'] = parse_address_spec(params.get('address'))
+    check_family(want['spec'], params.get('family'))
     want['mac'] = parse_mac(params.get('mac'))
     mtu = params.get('mtu')
     if mtu is not None and not MIN_MTU <= int(mtu) <= MAX_MTU:
@@ -353,7 +367,7 @@ def l3_plan(ifname, addresses, gateway, manage_default, routes, have_link, have_
     for iface in addr_del:
         plan.add_ip('address', 'del', iface.with_prefixlen, 'dev', ifname)
     for iface in addr_add:
-        plan.add_ip(*add_command(iface, ifname))
+        plan.add_ip(*address_add(iface, ifname))
     # Device routes first: a gateway route may need one of them.
     for route in sorted(adds, key=lambda r: bool(r['via'])):
         argv = ['route', 'replace', route['dst']]
@@ -363,6 +377,14 @@ def l3_plan(ifname, addresses, gateway, manage_default, routes, have_link, have_
     after = dict(addresses=sorted(a.with_prefixlen for a in after_addrs), gateway=after_gateway,
                  routes=sorted(route_text(dict(r, dev=None)) for r in routes))
     return plan, after
+
+
+def address_add(iface, ifname):
+    """``ip address add``; an IPv6 address without duplicate address detection (``nodad``, as
+    Docker adds its containers' addresses): usable at once instead of tentative for a second or
+    more. The role checks the inventory for addresses declared twice."""
+    argv = add_command(iface, ifname)
+    return argv + ['nodad'] if iface.version == 6 else argv
 
 
 def describe_target(link, host_link, have_routes, mode=None):

@@ -41,7 +41,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Neither the DHCP client nor arping runs in check mode.
+    details: Neither the DHCP client nor arping (nor the C(ndisc_notify) sysctl) runs in check mode.
   diff_mode:
     support: full
   platform:
@@ -86,9 +86,31 @@ options:
         the router as default gateway). V(udhcpc) or V(dhclient) picks the client. The
         module takes the lease once (the role's replay service keeps a client renewing it);
         an interface that has an IPv4 address keeps it.
-      - Any other address of the interface (not IPv6 link-local) is removed.
+      - Any other address of the interface (not IPv6 link-local) is removed - one address per
+        interface, as the original (a second call of it on the same interface fails). A container
+        gets both families with two interfaces, each with its own O(address) and gateway (see
+        O(family)).
+      - An IPv6 address (V(2001:db8:2::21/64), V(2001:db8:2::21/64@2001:db8:2::1),
+        V(2001:db8:2::21/64@fe80::1)) is added without duplicate address detection (C(nodad), as
+        Docker adds its containers' IPv6 addresses), so it is usable at once rather than tentative
+        for a second or more; the C(crosshost.network.pipework) role checks the inventory for
+        addresses declared twice instead. IPv6 is turned on for the interface first
+        (C(disable_ipv6=0) with C(sysctl) in the container's namespace) - Docker turns it off in a
+        container without an IPv6 network, so a new interface there has it off too.
       - Required with O(state=present). An address without prefix length is an error.
     type: str
+  family:
+    description:
+      - The original's C(-a 4|6) - the address family of O(address), which its C(ip -4|-6) commands
+        act on. There its default is 4, so an IPv6 address needs C(-a 6), and C(@gateway) replaces
+        the default route of that family only (the other family's default route, for example an
+        IPv4 one through another interface, stays).
+      - Here the family is read from O(address) and the default route replaced is always that of
+        the address's family, so O(family) is optional; given, it must agree with O(address) (an
+        error otherwise, before any change). V(6) with DHCP is an error (the DHCP clients here are
+        IPv4 only). No effect with V(0/0).
+    type: int
+    choices: [4, 6]
   mac:
     description:
       - MAC address of the container interface.
@@ -121,10 +143,16 @@ options:
         type: int
   arping:
     description:
-      - After an address was set, send one gratuitous (unsolicited) ARP from the
+      - After an IPv4 address was set, send one gratuitous (unsolicited) ARP from the
         container's interface, with C(busybox arping), else the host's C(arping) (iputils or
         Habets'), run in the container's namespace. Skipped quietly when none is installed
         (RV(arping) says so).
+      - IPv6 has no ARP, and an address added without DAD is not advertised - after an IPv6 address
+        was set, turn on the interface's C(ndisc_notify) (C(sysctl) in the container's namespace)
+        and set its MAC address again, to the one it has - the kernel then sends an unsolicited
+        neighbour advertisement with the override flag for each of its addresses (and does so again
+        whenever the interface comes up or changes its MAC address), so the LAN's neighbour caches
+        learn a new MAC address at once.
     type: bool
     default: true
   dhcp_timeout:
@@ -176,6 +204,17 @@ EXAMPLES = r'''
     routes:
       - dst: 100.64.8.0/24
         via: 100.64.7.1
+
+- name: The same container on the LAN by IPv6 too, a second interface (pipework bri0 -i eth3 -a 6 web1 ...)
+  crosshost.network.pipework:
+    container: web1
+    host_interface: bri0
+    ifname: eth3
+    family: 6
+    address: 2001:db8:2::21/64@2001:db8:2::1
+    routes:
+      - dst: 2001:db8:8::/48
+        via: fe80::1
 
 - name: A macvlan on a NIC, address from DHCP
   crosshost.network.pipework:
@@ -302,7 +341,9 @@ persist:
     gateway: 198.18.2.1
     routes: [{dst: 100.64.8.0/24, via: 198.18.2.1, metric: 0}]
 arping:
-  description: What became of the gratuitous ARP (sent, skipped and why, or failed).
+  description:
+    - What became of the gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) - sent,
+      skipped and why, or failed; V(not needed) when the address did not change.
   returned: always
   type: str
   sample: sent (busybox arping -U -c 1 -I eth1 198.18.2.21)
@@ -360,6 +401,7 @@ ARGUMENT_SPEC = dict(
         via=dict(type='str'),
         metric=dict(type='int'),
     )),
+    family=dict(type='int', choices=[4, 6]),
     arping=dict(type='bool', default=True),
     dhcp_timeout=dict(type='int', default=20),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -532,9 +574,31 @@ def run_dhcp(module, tools, target, want):
     return lease
 
 
+def ipv6_sysctls(module, target, ifname, notify):
+    """Before an IPv6 address is added: Docker turns IPv6 off in a container without an IPv6
+    network (all and default disable_ipv6=1, so a new interface has it off too): turn it on for
+    this interface. With ``notify``, ndisc_notify on too (see notify_neighbours_v6)."""
+    keys = ['net/ipv6/conf/%s/disable_ipv6=0' % ifname] + (['net/ipv6/conf/%s/ndisc_notify=1' % ifname] if notify else [])
+    # The '/' form: an interface name may hold a dot.
+    argv = [module.get_bin_path('sysctl', required=True, opt_dirs=SBIN), '-q', '-w'] + keys
+    rc, out, err = module.run_command(list(target.ipr.prefix) + argv, environ_update=C_LOCALE)
+    if rc != 0:
+        module.fail_json(msg='%s: cannot turn on IPv6 on %s (rc=%d): %s' % (target.label, ifname, rc, (err or out).strip()),
+                         cmd=list(target.ipr.prefix) + argv, rc=rc, stderr=err)
+
+
+def notify_neighbours_v6(target, ifname):
+    """IPv6 has no ARP, and a Linux address added without DAD is not advertised. With the
+    interface's ndisc_notify on, the kernel sends an unsolicited neighbour advertisement (override
+    set) for each of its addresses when its MAC address is set - to the one it has, here."""
+    mac = target.ipr.read('ip', 'link', 'show', 'dev', ifname)[0]['address']
+    plan = Plan()
+    plan.add_ip('link', 'set', 'dev', ifname, 'address', mac)
+    target.ipr.apply(plan)
+    return 'sent (unsolicited neighbour advertisement: ndisc_notify on, MAC address %s set again on %s)' % (mac, ifname)
+
+
 def send_arping(module, tools, target, ifname, iface):
-    if iface.version != 4:
-        return 'skipped: %s is IPv6 (no ARP)' % iface.ip
     found = tools.arping()
     if not found:
         return 'skipped: no arping on the host (busybox arping, iputils or Habets arping)'
@@ -625,16 +689,24 @@ def main():
     target_plan.extend(result['target'])
     if result['l3'] is not None:
         target_plan.extend(result['l3'])
+    send_arp = state == 'present' and want['arping'] and result['address_changed']
+    static_v6 = want['spec'] is not None and want['spec']['mode'] == 'static' and want['spec']['iface'].version == 6
+    if static_v6:
+        arp_line = 'unsolicited neighbour advertisement: ndisc_notify=1 on %s, its MAC address set again' % want['ifname']
+    else:
+        arp_line = 'arping: one gratuitous ARP from %s' % want['ifname']
     commands = []
     if state == 'present' and (want['routes'] or (want['spec']['gateway'] or want['spec']['mode'] == 'dhcp')):
         commands += register_ours(module)
-    commands += target.commands(result['target_pre']) + result['host'].commands() + target.commands(target_plan)
+    commands += target.commands(result['target_pre']) + result['host'].commands()
+    if static_v6 and result['address_changed']:
+        commands.append('sysctl in %s: net.ipv6.conf.%s.disable_ipv6=0%s' % (
+            target.label, want['ifname'], ' ndisc_notify=1' if send_arp else ''))
+    commands += target.commands(target_plan)
     if result['dhcp']:
         found = tools.dhcp_client(want['spec']['client'], target)
         commands.append('dhcp: %s on %s in %s, then its address and router' % (
             ' '.join(os.path.basename(b) for b in found[1]) if found else 'no DHCP client found', want['ifname'], target.label))
-    send_arp = state == 'present' and want['arping'] and result['address_changed']
-    arp_line = 'arping: one gratuitous ARP from %s' % want['ifname']
 
     after = dict(result['after'])
     changed = bool(commands) or send_arp
@@ -643,8 +715,13 @@ def main():
             target.ipr.apply(result['target_pre'])
         if result['host']:
             host_ipr.apply(result['host'])
+        if static_v6 and result['address_changed']:
+            ipv6_sysctls(module, target, want['ifname'], send_arp)
         if target_plan:
             target.ipr.apply(target_plan)
+        if send_arp and static_v6:
+            commands.append(arp_line)
+            output['arping'] = notify_neighbours_v6(target, want['ifname'])
         iface = want['spec']['iface'] if state == 'present' else None
         if result['dhcp']:
             lease = run_dhcp(module, tools, target, want)
@@ -659,7 +736,7 @@ def main():
             after.update(after_l3)
             iface = lease['iface']
             output['dhcp'] = dict(client=lease['client'], address=lease['iface'].with_prefixlen, router=lease['router'])
-        if send_arp:
+        if send_arp and not static_v6:
             commands.append(arp_line)
             output['arping'] = send_arping(module, tools, target, want['ifname'], iface)
         elif state == 'present' and not want['arping']:

@@ -276,6 +276,90 @@ def test_gateway_replaces_the_default_route_and_routes_are_reconciled(lab):
     assert 'eth0' in links and 'eth1' not in links
 
 
+# ---- IPv6: <ipv6>/<len>, @<gateway>, a link-local gateway, -a 6 ------------------------------------
+def v6_bridge(host):
+    """br-xh in the host namespace with 2001:db8:5::1/64 (usable at once: nodad). Its own MAC address:
+    a bridge that takes its first port's changes it, and the kernel flushes its neighbours then."""
+    sh('ip', '-n', host, 'link', 'add', 'br-xh', 'address', '02:00:00:00:05:01', 'type', 'bridge')
+    sh('ip', '-n', host, 'link', 'set', 'br-xh', 'up')
+    sh('ip', '-n', host, 'address', 'add', '2001:db8:5::1/64', 'dev', 'br-xh', 'nodad')
+
+
+def docker_ipv6_off(ns):
+    """As Docker leaves a container without an IPv6 network: IPv6 off, for new interfaces too."""
+    sh('ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1')
+
+
+def v6_addresses(interface):
+    return [a['cidr'] for a in interface['addresses'] if a['family'] == 'inet6' and a['scope'] == 'global']
+
+
+def test_ipv6_forms_on_two_interfaces_keep_each_familys_default_route(lab):
+    """pipework br-xh -i eth1 <guest> 198.18.5.10/24@198.18.5.1, then
+    pipework br-xh -i eth2 -a 6 <guest> 2001:db8:5::10/64@2001:db8:5::1 (with an IPv6 route via a
+    link-local router): the IPv6 default route is replaced, the IPv4 one stays."""
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    docker_ipv6_off(guest)
+    v4 = dict(netns=guest, host_interface='br-xh', address='198.18.5.10/24@198.18.5.1')
+    playbook(host, [pipework(v4)])
+    # A default route the container had for IPv6 (as a router advertisement gives it).
+    sh('ip', 'netns', 'exec', guest, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth1.disable_ipv6=0')
+    sh('ip', '-n', guest, 'route', 'add', 'default', 'via', 'fe80::99', 'dev', 'eth1', 'proto', 'ra')
+    v6 = dict(netns=guest, host_interface='br-xh', ifname='eth2', family=6, address='2001:db8:5::10/64@2001:db8:5::1',
+              routes=[dict(dst='2001:db8:9::/64', via='fe80::1')])
+    real, facts_ = converge(lab, v6)
+    eth2 = facts_['interfaces']['eth2']
+    assert v6_addresses(eth2) == ['2001:db8:5::10/64']
+    assert [a['cidr'] for a in eth2['addresses'] if a['family'] == 'inet'] == []
+    defaults = sorted((r['family'], r['gateway'], r['dev'], r['protocol']) for r in facts_['routes'] if r['dst'] == 'default')
+    assert defaults == [('inet', '198.18.5.1', 'eth1', 'crosshost'), ('inet6', '2001:db8:5::1', 'eth2', 'crosshost')]
+    ours = [(r['dst'], r['gateway'], r['dev']) for r in facts_['routes'] if r['protocol'] == 'crosshost' and r['dst'] != 'default']
+    assert ours == [('2001:db8:9::/64', 'fe80::1', 'eth2')]
+    assert real['interface']['addresses'] == ['2001:db8:5::10/64'] and real['interface']['gateway'] == '2001:db8:5::1'
+    assert real['persist']['addresses'] == ['2001:db8:5::10/64'] and real['persist']['gateway'] == '2001:db8:5::1'
+    # Usable at once (no DAD): not tentative, and the gateway answers right after the task.
+    info = [a for a in ip_json(guest, 'address', 'show', 'dev', 'eth2')[0]['addr_info'] if a.get('scope') == 'global']
+    assert not info[0].get('tentative') and info[0].get('nodad'), info
+    sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:5::1')
+    remove(lab, v6)
+    assert 'eth2' not in host_links(guest)
+
+
+def test_ipv6_link_local_gateway_and_a_new_address(lab):
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    sh('ip', '-n', host, 'address', 'add', 'fe80::1/64', 'dev', 'br-xh', 'nodad')
+    args = dict(netns=guest, host_interface='br-xh', address='2001:db8:5::20/64@fe80::1')
+    real, facts_ = converge(lab, args)
+    assert default_routes(facts_) == [('fe80::1', 'eth1', 'crosshost')]
+    assert real['arping'].startswith('sent (unsolicited neighbour advertisement'), real['arping']
+    sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:5::1')
+    # Another address: the old one goes, the default route is there again.
+    args = dict(args, address='2001:db8:5::21/64@fe80::1')
+    real, facts_ = converge(lab, args)
+    assert v6_addresses(facts_['interfaces']['eth1']) == ['2001:db8:5::21/64']
+    assert default_routes(facts_) == [('fe80::1', 'eth1', 'crosshost')]
+
+
+def test_unsolicited_neighbour_advertisement_updates_the_lan(lab):
+    """IPv6's gratuitous ARP: a peer that still has the address with an old MAC address (a container
+    re-created) learns the new one from the kernel's unsolicited NA alone (ndisc_notify)."""
+    host, guest = lab['host'], lab['guest']
+    v6_bridge(host)
+    sh('ip', '-n', host, 'neigh', 'add', '2001:db8:5::10', 'lladdr', '02:00:00:00:00:01', 'dev', 'br-xh', 'nud', 'stale')
+    real, facts_ = playbook(host, [pipework(dict(netns=guest, host_interface='br-xh', address='2001:db8:5::10/64')), facts(guest)])
+    assert real['changed'] and real['arping'].startswith('sent'), real
+    mac = facts_['interfaces']['eth1']['mac']
+    deadline = time.time() + 5
+    while True:
+        neighbours = ip_json(host, 'neigh', 'show', '2001:db8:5::10', 'dev', 'br-xh')
+        if [n.get('lladdr') for n in neighbours] == [mac] or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert [n.get('lladdr') for n in neighbours] == [mac], neighbours
+
+
 def test_macvlan_on_a_nic_and_back_to_a_bridge(lab):
     host, guest = lab['host'], lab['guest']
     sh('ip', '-n', host, 'link', 'add', 'nic0', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'nic0p')
@@ -388,6 +472,8 @@ def test_dhcp(lab, dhcp_server):
     (dict(host_interface='br-xh', address='198.18.5.10/24@198.18.6.1'), 'is not in 198.18.5.0/24'),
     (dict(host_interface='br-xh', address='198.18.5.10/24', mac='26:2e:71:98:60:8f@7'), 'VLAN'),
     (dict(host_interface='br-xh', address='198.18.5.10/24', ifname='eth0'), 'that pipework did not make'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10/64@2001:db8:6::1'), 'is not in 2001:db8:5::/64'),
+    (dict(host_interface='br-xh', address='2001:db8:5::10/64', family=4), 'is IPv6 but family is 4'),
 ])
 def test_bad_input_changes_nothing(lab, args, message):
     sh('ip', '-n', lab['guest'], 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p')
@@ -427,6 +513,15 @@ def l3_state(ns):
     addrs = sorted((a['ifname'], i['local'], i['prefixlen']) for a in ip_json(ns, 'address', 'show') for i in a.get('addr_info', [])
                    if i['family'] == 'inet')
     routes = sorted((r.get('dst'), r.get('gateway'), r.get('dev'), r.get('metric', 0)) for r in ip_json(ns, 'route', 'show'))
+    return addrs, routes
+
+
+def l3_state6(ns):
+    """The global IPv6 addresses and the IPv6 routes of the namespace (not the kernel's link-local ones)."""
+    addrs = sorted((a['ifname'], i['local'], i['prefixlen']) for a in ip_json(ns, 'address', 'show') for i in a.get('addr_info', [])
+                   if i['family'] == 'inet6' and i.get('scope') == 'global')
+    routes = sorted((r.get('dst'), r.get('gateway'), r.get('dev'), r.get('metric', 0)) for r in ip_json(ns, '-6', 'route', 'show')
+                    if not _kernel_made(r))
     return addrs, routes
 
 
@@ -501,9 +596,15 @@ def role_play(lab, state, attachments, uplink_name='up0', check=False):
 
 
 def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
-    host, guest = lab['host'], lab['guest']
-    attachments = [dict(netns=guest, address='198.18.7.20/24@198.18.7.1', mac='U:guest')]
-    original = l3_state(host)
+    """A dual-stack uplink: its IPv4 and IPv6 addresses and routes move to the bridge and back; the
+    container is on the LAN by both families, one interface each (pipework -i eth2 -a 6 ...)."""
+    host, guest, lan = lab['host'], lab['guest'], uplink
+    sh('ip', '-n', lan, 'address', 'add', '2001:db8:7::1/64', 'dev', 'lan0', 'nodad')
+    sh('ip', '-n', host, 'address', 'add', '2001:db8:7::2/64', 'dev', 'up0', 'nodad')
+    sh('ip', '-n', host, 'route', 'add', 'default', 'via', '2001:db8:7::1', 'dev', 'up0')
+    attachments = [dict(netns=guest, address='198.18.7.20/24@198.18.7.1', mac='U:guest'),
+                   dict(netns=guest, ifname='eth2', family=6, address='2001:db8:7::20/64@2001:db8:7::1')]
+    original, original6 = l3_state(host), l3_state6(host)
     try:
         results = role_play(lab, 'present', attachments)
         host_facts = results[-1]
@@ -513,17 +614,24 @@ def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
         assert ('br-pw', '198.18.7.2', 24) in addrs and not [a for a in addrs if a[0] == 'up0']
         assert (None, '198.18.7.1', 'br-pw', 0) in [(r[0] if r[0] != 'default' else None,) + r[1:] for r in routes]
         assert ('198.19.9.0/24', '198.18.7.1', 'br-pw', 50) in routes
-        eth1 = results[-2]['interfaces']['eth1']
-        assert [a['cidr'] for a in eth1['addresses'] if a['family'] == 'inet'] == ['198.18.7.20/24']
-        # The container reaches the LAN through the bridge and the uplink.
+        addrs, routes = l3_state6(host)
+        assert ('br-pw', '2001:db8:7::2', 64) in addrs and not [a for a in addrs if a[0] == 'up0']
+        assert ('default', '2001:db8:7::1', 'br-pw', 1024) in routes
+        guest_facts = results[-2]
+        assert [a['cidr'] for a in guest_facts['interfaces']['eth1']['addresses'] if a['family'] == 'inet'] == ['198.18.7.20/24']
+        # Each gateway replaced its own family's default route.
+        defaults = sorted((r['family'], r['gateway'], r['dev']) for r in guest_facts['routes'] if r['dst'] == 'default')
+        assert defaults == [('inet', '198.18.7.1', 'eth1'), ('inet6', '2001:db8:7::1', 'eth2')]
+        # The container reaches the LAN by both families through the bridge and the uplink.
         sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '198.18.7.1')
+        sh('ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:7::1')
         # Idempotent.
         again = role_play(lab, 'present', attachments)
         assert not [r for r in again if r.get('changed')], [r.get('task', r) for r in again if r.get('changed')]
         # Teardown: the uplink gets its addresses and routes back, the bridge goes.
         role_play(lab, 'absent', attachments)
-        assert l3_state(host) == original
-        assert 'br-pw' not in host_links(host) and 'eth1' not in host_links(guest)
+        assert l3_state(host) == original and l3_state6(host) == original6
+        assert 'br-pw' not in host_links(host) and 'eth1' not in host_links(guest) and 'eth2' not in host_links(guest)
     finally:
         sh('rm', '-rf', '/tmp/%s-cfg' % host, '/tmp/%s-run' % host, '/tmp/%s-helper' % host)
 
@@ -538,6 +646,23 @@ def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
     # Another host's inventory (not in this play) counts too.
     (dict(pipework_attachments=[dict(container='c', address='198.18.2.101/16'), dict(container='d', dhcp=True)]),
      ['LAN address 198.18.2.101 is declared more than once']),
+    # IPv6: one address however it is written; each bad form named with its host, attachment and value.
+    (dict(pipework_attachments=[dict(container='e', address='2001:db8:2::101/64@2001:db8:2::1', family=6),
+                                dict(container='f', ifname='eth2', address='2001:DB8:2:0::0101/64'),
+                                dict(container='g', address='2001:db8:2::102/64@198.18.2.1'),
+                                dict(container='h', address='2001:db8:2::1::2/64'),
+                                dict(container='i', address='198.18.2.103/24', family=6),
+                                dict(container='j', dhcp=True, family=6),
+                                dict(container='k', address='2001:db8:2::104/129'),
+                                dict(container='l', address='2001:db8:2::105')]),
+     ['LAN address 2001:db8:2::101 is declared more than once: host node2 attachment e (2001:db8:2::101/64@2001:db8:2::1), '
+      'host node2 attachment f (2001:DB8:2:0::0101/64)',
+      'host node2 attachment g: address 2001:db8:2::102/64@198.18.2.1 - the gateway 198.18.2.1 is IPv4 but the address is IPv6',
+      'host node2 attachment h: address 2001:db8:2::1::2/64 - 2001:db8:2::1::2 is not an IPv6 address',
+      'host node2 attachment i: address 198.18.2.103/24 is IPv4 but family is 6',
+      'host node2 attachment j: family 6 with DHCP - the DHCP clients are IPv4 only',
+      'host node2 attachment k: address 2001:db8:2::104/129 - prefix length 129 is out of range (1..128)',
+      'host node2 attachment l: address 2001:db8:2::105 - the IP address should include a prefix length (e.g. 2001:db8:2::105/64)']),
 ])
 def test_role_checks_the_whole_inventory(node2, messages):
     inventory = dict(all=dict(hosts=dict(

@@ -79,9 +79,13 @@ def run_dir():
 @pytest.mark.parametrize('args', [
     dict(address='198.18.5.21/24@198.18.5.1', mac='U:xh-replay', routes=[dict(dst='198.19.0.0/16', via='198.18.5.254')]),
     dict(address='198.18.5.22/24', mtu=1400),
+    # pipework br-xh -a 6 <guest> 2001:db8:5::21/64@2001:db8:5::1, with an IPv6 route via a link-local router
+    dict(address='2001:db8:5::21/64@2001:db8:5::1', family=6, routes=[dict(dst='2001:db8:9::/64', via='fe80::9')]),
 ])
 def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
     args = dict(args, netns=lab['guest'], host_interface='br-xh')
+    if ':' in args['address']:
+        test_pipework.docker_ipv6_off(lab['guest'])
     first = playbook(lab['host'], [pipework(args)])[0]
     assert first['changed'] and not first.get('failed'), first
     spec = first['persist']
@@ -95,6 +99,12 @@ def test_replay_recreates_what_the_module_applied(lab, run_dir, args):
     assert attach_in(lab['host'], run_dir, spec) is False  # there already: left alone
     after = ip_json(lab['guest'], '-details', 'address', 'show', 'dev', 'eth1')[0]
     assert after['address'] == before['address'] and after['mtu'] == before['mtu'] and after['ifalias'] == 'crosshost:pipework'
+    if ':' in args['address']:
+        # IPv6 as the module adds it: usable at once (no DAD), and advertised (ndisc_notify).
+        v6 = [a for a in after['addr_info'] if a.get('scope') == 'global']
+        assert len(v6) == 1 and v6[0].get('nodad') and not v6[0].get('tentative'), v6
+        notify = sh('ip', 'netns', 'exec', lab['guest'], 'sysctl', '-n', 'net.ipv6.conf.eth1.ndisc_notify')
+        assert notify.strip() == '1'
     host_end = ip_json(lab['host'], '-details', 'link', 'show', 'dev', spec['host_ifname'])[0]
     assert host_end['master'] == 'br-xh' and host_end['ifalias'] == 'crosshost:pipework'
 

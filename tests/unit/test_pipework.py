@@ -195,6 +195,68 @@ def test_build_want_errors():
     assert pw.build_want(dict(state='absent'))['ifname'] == 'eth1'
 
 
+@pytest.mark.parametrize('address, family, message', [
+    ('2001:db8:5::10/64', 4, 'is IPv6 but family is 4'),
+    ('198.18.5.10/24@198.18.5.1', 6, 'is IPv4 but family is 6'),
+    ('dhcp', 6, 'IPv4 only'),
+    ('198.18.5.10/24', 5, 'must be 4 or 6'),
+])
+def test_family_must_agree_with_the_address(address, family, message):
+    with pytest.raises(InvalidValue, match=message):
+        want(address=address, family=family, routes=[])
+
+
+def test_family_as_the_original_a_option():
+    # pipework br-lan -i eth1 -a 6 <guest> 2001:db8:5::10/64@2001:db8:5::1; -a 4 with an IPv4 address;
+    # a family with 0/0 or -a 4 with DHCP changes nothing.
+    assert want(address='2001:db8:5::10/64@2001:db8:5::1', family=6, routes=[])['spec']['gateway'] == '2001:db8:5::1'
+    assert want(address='198.18.5.10/24', family=4, routes=[])['spec']['iface'].version == 4
+    assert want(address='0/0', family=6, routes=[])['spec']['mode'] == 'none'
+    assert want(address='dhcp', family=4, routes=[])['spec']['mode'] == 'dhcp'
+
+
+V6_ROUTES = [
+    # The IPv4 default route through another interface (pipework's first call, -a 4).
+    {'dst': 'default', 'gateway': '198.18.5.1', 'dev': 'eth0', 'protocol': '147', 'flags': []},
+]
+
+
+def test_ipv6_gateway_replaces_only_the_ipv6_default_route():
+    """-a 6 of the original: the IPv6 default route is replaced, the IPv4 one stays."""
+    have = routes(V6_ROUTES) + pw.parse_route_entries([
+        {'dst': 'default', 'gateway': 'fe80::1', 'dev': 'eth0', 'protocol': 'ra', 'metric': 1024, 'flags': []}], 6)
+    w = want(address='2001:db8:5::10/64@2001:db8:5::1', family=6, routes=[{'dst': '2001:db8:9::/64', 'via': 'fe80::9'}])
+    result = plan(w, hosts=host_links(paired=None), targets={'lo': target_links()['lo']}, have=have)
+    assert cmds(result['l3']) == [
+        'ip route del ::/0 table 254 metric 1024 via fe80::1 dev eth0',
+        'ip address add 2001:db8:5::10/64 dev eth1 nodad',
+        'ip route replace ::/0 via 2001:db8:5::1 dev eth1 table 254 proto 147 metric 1024',
+        'ip route replace 2001:db8:9::/64 via fe80::9 dev eth1 table 254 proto 147 metric 1024',
+    ]
+    assert result['after']['addresses'] == ['2001:db8:5::10/64'] and result['after']['gateway'] == '2001:db8:5::1'
+    assert result['address_changed']
+
+
+def test_ipv6_link_local_gateway():
+    w = want(address='2001:db8:5::10/64@fe80::1', routes=[])
+    result = plan(w, hosts=host_links(paired=None), targets={'lo': target_links()['lo']}, have=[])
+    assert cmds(result['l3']) == ['ip address add 2001:db8:5::10/64 dev eth1 nodad',
+                                  'ip route replace ::/0 via fe80::1 dev eth1 table 254 proto 147 metric 1024']
+
+
+def test_ipv6_address_replaces_the_ipv4_one_in_place():
+    """One address per interface, as the original: the IPv4 address goes (and its routes with it)."""
+    w = want(address='2001:db8:5::10/64', routes=[])
+    result = plan(w)
+    assert cmds(result['l3']) == [
+        'ip route del 0.0.0.0/0 table 254 metric 0 via 198.18.5.1 dev eth1',
+        'ip route del 100.64.9.0/24 table 254 metric 0 via 198.18.5.254 dev eth1',
+        'ip address del 198.18.5.10/24 dev eth1',
+        'ip address add 2001:db8:5::10/64 dev eth1 nodad',
+    ]
+    assert result['after']['addresses'] == ['2001:db8:5::10/64'] and result['after']['gateway'] is None
+
+
 def test_host_veth_name():
     name = pw.host_veth_name('0123456789abcdef' * 4, 'eth1')
     assert len(name) == 15 and name.startswith('vxh')
