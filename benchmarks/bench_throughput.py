@@ -16,8 +16,7 @@ iperf3 (Debian's, from the lab host image) each path over IPv4 and over IPv6:
 Side by side: in each backend's run the underlay's runs and the containers' interleave
 (underlay IPv4, containers IPv4, underlay IPv6, containers IPv6, again), so a change of the
 machine's load falls on all four, and each container row's ratio is to the underlay row
-of its family measured beside it. The vxlan backend goes first: switching a dual-stack
-cluster from static_routes to vxlan fails (see benchmarks/README.md).
+of its family measured beside it. The vxlan backend goes first, then static_routes.
 
 The containers are the bridge-mode probes of playbooks/verify.yml (busybox app image, no
 iperf3 inside): iperf3 runs in the probe's network namespace (``nsenter --target <pid>
@@ -192,9 +191,6 @@ def main():
         try:
             lab = create_lab(LAB_NAME, LAB_SUBNET, HOSTS, inventory_dir, subnet_v6=LAB_SUBNET_V6,
                              cluster_vars=CLUSTER_VARS + 'crosshost_network_v6: %s\n' % NETWORK_V6)
-            # The overlay first: a dual-stack switch from static_routes to vxlan fails (the
-            # kernel refuses to replace an IPv6 route via eth0 by one via flannel-v6.1
-            # onlink: "Nexthop has invalid gateway or device mismatch"); the other way works.
             for backend in ('vxlan', 'static_routes'):
                 converge(lab, backend)
                 fresh_probes(lab)
