@@ -38,3 +38,12 @@ def write_file(module, path, content, mode=0o644):
                 os.unlink(temp)
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot write %s: %s' % (path, exc), path=path)
+
+
+def remove_file(module, path):
+    """Remove ``path`` if it exists; fail naming the path."""
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        if os.path.lexists(path):
+            module.fail_json(msg='cannot remove %s: %s' % (path, exc), path=path)

@@ -1,7 +1,7 @@
 """The static_routes role's routes for both families, for real in throwaway namespaces.
 
-The role's own vars and template are evaluated by one ansible-playbook run, one local
-host per case (each its own entry of the plan): its routes are applied with ip_route in
+The role's own vars and its task (persistent_routes) are evaluated by one ansible-playbook
+run, one local host per case (each its own entry of the plan): its routes are applied in
 a namespace, its boot batch file is replayed with ``ip -force -batch`` in a second,
 identical one, and both must then hold the same routes of ours: the file holds exactly
 what was applied. The lab runs the whole role (tests/lab/test_static_routes.py).
@@ -59,8 +59,8 @@ def plan_of(host, plan):
 def run_role(tmp_path, cases):
     """Evaluate the role's vars on one local host per case (its variables over the role's defaults).
 
-    Each host writes its batch file; one with ``xh_netns`` also applies its routes there,
-    with the role's own task. Returns host -> (errors, routes, batch file text or None).
+    A host with ``xh_netns`` and good input applies its routes there and writes its batch
+    file, with the role's own task. Returns host -> (errors, routes, batch file text or None).
     """
     with open(os.path.join(ROLE, 'defaults', 'main.yml')) as handle:
         defaults = yaml.safe_load(handle)
@@ -71,13 +71,11 @@ def run_role(tmp_path, cases):
         {'name': 'what the role checks and plans', 'ansible.builtin.copy': {
             'content': '{{ {"errors": static_routes_errors, "routes": static_routes_routes} | to_json }}',
             'dest': str(tmp_path / '{{ inventory_hostname }}.json')}},
-        {'name': 'the boot file', 'ansible.builtin.template': {
-            'src': os.path.join(ROLE, 'templates', 'routes.batch.j2'), 'dest': str(tmp_path / '{{ inventory_hostname }}.batch')},
-         'when': 'static_routes_errors | length == 0'},
-        # The role's own task (tasks/present.yml), in the case's namespace.
-        {'name': 'the routes', 'crosshost.network.ip_route': {
-            'netns': '{{ xh_netns }}', 'routes': '{{ static_routes_routes }}', 'purge': True, 'purge_devices': [DEVICE]},
-         'when': 'xh_netns is defined'},
+        # The role's own task (tasks/main.yml), in the case's namespace: the routes and their boot file.
+        {'name': 'the routes and the boot file', 'crosshost.network.persistent_routes': {
+            'netns': '{{ xh_netns }}', 'routes': '{{ static_routes_routes }}', 'purge': True, 'purge_devices': [DEVICE],
+            'boot_file': str(tmp_path / '{{ inventory_hostname }}.batch')},
+         'when': 'xh_netns is defined and static_routes_errors | length == 0'},
     ]
     playbook = tmp_path / 'role.yml'
     playbook.write_text(yaml.safe_dump([{'name': 'static_routes', 'hosts': 'all', 'gather_facts': False, 'tasks': tasks}], sort_keys=False))
