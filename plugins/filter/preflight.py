@@ -32,6 +32,9 @@ DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json'
 # IPv6 addresses the kernel does not choose as a source.
 _NO_SOURCE_V6 = frozenset(('tentative', 'dadfailed', 'deprecated'))
 _FAMILIES = {4: 'inet', 6: 'inet6'}
+# The plan's inputs that are the inventory's crosshost_<key> as it is (None when unset).
+_CROSSHOST_KEYS = ('network', 'subnet_len', 'subnet_min', 'subnet_max', 'subnet', 'network_v6', 'subnet_len_v6', 'subnet_v6',
+                   'underlay_ip', 'underlay_ip6', 'underlay_interface', 'underlay_mtu')
 
 
 def _text(value):
@@ -138,19 +141,8 @@ def host_input(variables, groups, probe_name='preflight_probe', etcd_name='prefl
     etcd_group = _get(v, 'flannel_etcd_group', 'etcd')
     daemon_json = _get(v, 'docker_daemon_json', DEFAULT_DAEMON_JSON)
     etcd = _get(v, etcd_name)
-    result = dict(
-        network=_get(v, 'crosshost_network'),
-        subnet_len=_get(v, 'crosshost_subnet_len'),
-        subnet_min=_get(v, 'crosshost_subnet_min'),
-        subnet_max=_get(v, 'crosshost_subnet_max'),
-        subnet=_get(v, 'crosshost_subnet'),
-        network_v6=_get(v, 'crosshost_network_v6'),
-        subnet_len_v6=_get(v, 'crosshost_subnet_len_v6'),
-        subnet_v6=_get(v, 'crosshost_subnet_v6'),
-        underlay_ip=_get(v, 'crosshost_underlay_ip'),
-        underlay_ip6=_get(v, 'crosshost_underlay_ip6'),
-        underlay_interface=_get(v, 'crosshost_underlay_interface'),
-        underlay_mtu=_get(v, 'crosshost_underlay_mtu'),
+    result = dict((key, _get(v, 'crosshost_' + key)) for key in _CROSSHOST_KEYS)
+    result.update(
         default_ipv4=default_ipv4,
         default_ipv6=default_ipv6,
         interfaces=interfaces,
