@@ -44,6 +44,26 @@ MTU_RANGE = {4: (68, 65535), 6: (1280, 65535)}
 MAX_U32 = 4294967295
 
 
+# The options of the modules that reconcile a declared list of routes (ip_route, persistent_routes).
+ROUTES_ARGUMENT_SPEC = dict(
+    routes=dict(type='list', elements='dict', default=[], options=dict(
+        dst=dict(type='str', required=True),
+        via=dict(type='str'),
+        dev=dict(type='str'),
+        onlink=dict(type='bool', default=False),
+        metric=dict(type='int'),
+        table=dict(type='raw'),
+        src=dict(type='str'),
+        mtu=dict(type='int'),
+    )),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    purge=dict(type='bool', default=False),
+    purge_tables=dict(type='list', elements='raw'),
+    purge_devices=dict(type='list', elements='str'),
+    force=dict(type='bool', default=False),
+)
+
+
 @functools.lru_cache(maxsize=65536)
 def _network(text, strict=True):
     """ipaddress.ip_network, cached: a large run parses each destination more than once."""
@@ -228,6 +248,20 @@ def parse_routes(entries, family, table_names=None):
             multipath=bool(entry.get('nexthops')),
         ))
     return routes
+
+
+def purge_scope(params, table_names):
+    """``purge_tables`` as numbers and ``purge_devices``, validated."""
+    for dev in params['purge_devices'] or []:
+        validate_ifname(dev, 'purge_devices item')
+    return [resolve_table(table, table_names, 'purge_tables item') for table in params['purge_tables'] or []], params['purge_devices']
+
+
+def read_have(ipr, table_names):
+    """(links by name, routes of both families) of the target; ``-N``: numeric tables and protocols, whatever names this host registered."""
+    links = dict((link.get('ifname'), link) for link in ipr.read('ip', 'link', 'show'))
+    routes = parse_routes(ipr.read('ip', '-N', '-4', 'route', 'show', 'table', 'all'), 4, table_names)
+    return links, routes + parse_routes(ipr.read('ip', '-N', '-6', 'route', 'show', 'table', 'all'), 6, table_names)
 
 
 # ---- planning --------------------------------------------------------------------------

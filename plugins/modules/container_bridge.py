@@ -13,7 +13,7 @@ module: container_bridge
 short_description: Reconcile a host's container bridge (link, addresses, MTU, state) and persist it for boot
 version_added: 0.1.0
 description:
-  - Reads the bridge once (C(ip -json -details address show): the link, its STP and its addresses) with the files
+  - Reads the bridge once (C(ip -json -details address show) - the link, its STP and its addresses) with the files
     of ours, computes the difference with the arguments and applies it in one C(ip -batch); what check mode,
     C(--diff) and RV(commands) show is that batch.
   - Makes sure the bridge exists with the STP setting, carries O(addresses) (with O(purge), nothing else but
@@ -73,7 +73,7 @@ options:
   boot_file:
     description:
       - The C(ip -batch) file recreating the bridge as applied at boot, e.g. C(/etc/crosshost/10-bridge.batch).
-      - Not written when not given (C(docker0): Docker makes it at boot).
+      - Not written when not given (C(docker0) - Docker makes it at boot).
     type: path
   record_file:
     description:

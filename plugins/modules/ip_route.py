@@ -248,58 +248,32 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crosshost.network.plugins.module_utils._iproute import (
     TARGET_ARGUMENT_SPEC,
     TARGET_MUTUALLY_EXCLUSIVE,
-    validate_ifname,
 )
-from ansible_collections.crosshost.network.plugins.module_utils._reconcile import Reconcile, link_index
+from ansible_collections.crosshost.network.plugins.module_utils._reconcile import Reconcile
 from ansible_collections.crosshost.network.plugins.module_utils._routes import (
+    ROUTES_ARGUMENT_SPEC,
     build_want,
     compute_plan,
     load_table_names,
-    parse_routes,
-    resolve_table,
+    purge_scope,
+    read_have,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            routes=dict(type='list', elements='dict', default=[], options=dict(
-                dst=dict(type='str', required=True),
-                via=dict(type='str'),
-                dev=dict(type='str'),
-                onlink=dict(type='bool', default=False),
-                metric=dict(type='int'),
-                table=dict(type='raw'),
-                src=dict(type='str'),
-                mtu=dict(type='int'),
-            )),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            purge=dict(type='bool', default=False),
-            purge_tables=dict(type='list', elements='raw'),
-            purge_devices=dict(type='list', elements='str'),
-            force=dict(type='bool', default=False),
-            **TARGET_ARGUMENT_SPEC
-        ),
-        mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=dict(ROUTES_ARGUMENT_SPEC, **TARGET_ARGUMENT_SPEC), mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
     params = module.params
     run = Reconcile(module)
     table_names = load_table_names()
     with run.checking():
         want = build_want(params, table_names)
-        purge_tables = [resolve_table(table, table_names, 'purge_tables item') for table in params['purge_tables'] or []]
-        for dev in params['purge_devices'] or []:
-            validate_ifname(dev, 'purge_devices item')
+        purge_tables, purge_devices = purge_scope(params, table_names)
 
-    ipr = run.ipr
-    links = link_index(ipr.read('ip', 'link', 'show'))
-    # -N: numeric tables and protocols, whatever names this host registered.
-    have = parse_routes(ipr.read('ip', '-N', '-4', 'route', 'show', 'table', 'all'), 4, table_names)
-    have += parse_routes(ipr.read('ip', '-N', '-6', 'route', 'show', 'table', 'all'), 6, table_names)
+    links, have = read_have(run.ipr, table_names)
     with run.checking():
         result = compute_plan(want, have, links, state=params['state'], purge=params['purge'], purge_tables=purge_tables,
-                              purge_devices=params['purge_devices'], force=params['force'])
+                              purge_devices=purge_devices, force=params['force'])
 
     run.finish_entries(result, 'routes', want, register=params['state'] == 'present' and want)
 

@@ -166,43 +166,22 @@ from ansible_collections.crosshost.network.plugins.module_utils._iproute import 
     InvalidValue,
     TARGET_ARGUMENT_SPEC,
     TARGET_MUTUALLY_EXCLUSIVE,
-    validate_ifname,
 )
 from ansible_collections.crosshost.network.plugins.module_utils._persist import check_path
 from ansible_collections.crosshost.network.plugins.module_utils._persistent_routes import compute_plan
-from ansible_collections.crosshost.network.plugins.module_utils._reconcile import Reconcile, link_index, register_ours, text_diff
+from ansible_collections.crosshost.network.plugins.module_utils._reconcile import Reconcile, register_ours, text_diff
 from ansible_collections.crosshost.network.plugins.module_utils._routes import (
+    ROUTES_ARGUMENT_SPEC,
     build_want,
     load_table_names,
-    parse_routes,
-    resolve_table,
+    purge_scope,
+    read_have,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            routes=dict(type='list', elements='dict', default=[], options=dict(
-                dst=dict(type='str', required=True),
-                via=dict(type='str'),
-                dev=dict(type='str'),
-                onlink=dict(type='bool', default=False),
-                metric=dict(type='int'),
-                table=dict(type='raw'),
-                src=dict(type='str'),
-                mtu=dict(type='int'),
-            )),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            purge=dict(type='bool', default=False),
-            purge_tables=dict(type='list', elements='raw'),
-            purge_devices=dict(type='list', elements='str'),
-            force=dict(type='bool', default=False),
-            boot_file=dict(type='path', required=True),
-            **TARGET_ARGUMENT_SPEC
-        ),
-        mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=dict(ROUTES_ARGUMENT_SPEC, boot_file=dict(type='path', required=True), **TARGET_ARGUMENT_SPEC),
+                           mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     params = dict(module.params)
     run = Reconcile(module)
     table_names = load_table_names()
@@ -211,16 +190,10 @@ def main():
         if params['state'] == 'absent' and params['routes']:
             raise InvalidValue('state=absent deletes every route of ours in the scope (purge_devices, purge_tables): routes must be empty')
         want = build_want(dict(params, state='present', purge=False), table_names)
-        params['purge_tables'] = [resolve_table(table, table_names, 'purge_tables item') for table in params['purge_tables'] or []]
-        for dev in params['purge_devices'] or []:
-            validate_ifname(dev, 'purge_devices item')
+        params['purge_tables'], params['purge_devices'] = purge_scope(params, table_names)
 
     # have, read once: the links, the routes of both families, the boot file.
-    ipr = run.ipr
-    links = link_index(ipr.read('ip', 'link', 'show'))
-    # -N: numeric tables and protocols, whatever names this host registered.
-    have = parse_routes(ipr.read('ip', '-N', '-4', 'route', 'show', 'table', 'all'), 4, table_names)
-    have += parse_routes(ipr.read('ip', '-N', '-6', 'route', 'show', 'table', 'all'), 6, table_names)
+    links, have = read_have(run.ipr, table_names)
     with run.checking():
         result = compute_plan(want, have, links, params, read_file(params['boot_file']))
     plan = result['plan']
@@ -229,11 +202,11 @@ def main():
         routes = dict(text_diff(result['before'], result['after']), before_header='routes', after_header='routes')
         return [routes] + plan.file_diffs
 
-    commands = register_ours(module) if params['state'] == 'present' and want else []
     for warning in result['warnings']:
         module.warn(warning)
-    run.finish(plan, dict(routes=want, removed=result['removed'], persisted=result['persisted'], target=ipr.target()),
-               diff=diff, commands=commands, apply=lambda batch: batch.apply(module, ipr))
+    run.finish(plan, dict(routes=want, removed=result['removed'], persisted=result['persisted'], target=run.ipr.target()),
+               diff=diff, commands=register_ours(module) if params['state'] == 'present' and want else [],
+               apply=lambda batch: batch.apply(module, run.ipr))
 
 
 if __name__ == '__main__':

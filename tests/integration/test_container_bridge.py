@@ -9,24 +9,11 @@ import os
 import subprocess
 import uuid
 
-import pytest
-
 from conftest import ip_json, run_module, sh
 
 MODULE = 'container_bridge'
 V4 = '100.64.1.1/24'
 V6 = '2001:db8:100:1::1/64'
-
-
-@pytest.fixture
-def netns_b():
-    """A second, empty namespace; always deleted."""
-    name = 'xh-' + uuid.uuid4().hex[:8]
-    sh('ip', 'netns', 'add', name)
-    try:
-        yield name
-    finally:
-        sh('ip', 'netns', 'del', name, check=False)
 
 
 def bridge(ns, name='xh-br0'):
@@ -60,7 +47,7 @@ def converge(args, ns, directory):
     return real
 
 
-def test_lifecycle_with_boot_file_and_ipv6_record(tmp_path, netns, netns_b):
+def test_lifecycle_with_boot_file_and_ipv6_record(tmp_path, netns):
     boot, record = tmp_path / '10-bridge.batch', tmp_path / 'bridge-xh-br0.address6'
     args = dict(netns=netns, name='xh-br0', addresses=[V4, V6], purge=True, mtu=1450, boot_file=str(boot), record_file=str(record))
     result = converge(args, netns, tmp_path)
@@ -74,9 +61,14 @@ def test_lifecycle_with_boot_file_and_ipv6_record(tmp_path, netns, netns_b):
     assert [d['after_header'] for d in result['diff']] == ['bridge xh-br0', str(boot), str(record)]
 
     # The boot file gives the same bridge in an empty namespace (twice: replay is safe to repeat).
-    for _replay in range(2):
-        subprocess.run(['ip', '-n', netns_b, '-force', '-batch', str(boot)], capture_output=True, check=False)
-    assert bridge(netns_b) == bridge(netns)
+    empty = 'xh-' + uuid.uuid4().hex[:8]
+    sh('ip', 'netns', 'add', empty)
+    try:
+        for _replay in range(2):
+            subprocess.run(['ip', '-n', empty, '-force', '-batch', str(boot)], capture_output=True, check=False)
+        assert bridge(empty) == bridge(netns)
+    finally:
+        sh('ip', 'netns', 'del', empty, check=False)
 
     # A foreign address goes with purge; without purge only our recorded IPv6 address goes when IPv6 is off.
     sh('ip', '-n', netns, 'address', 'add', '198.18.1.1/24', 'dev', 'xh-br0')
