@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters turning what the ``preflight`` role read from every host into the plan's inputs.
 
-``preflight_inputs`` describes, from ``hostvars``, each host of the run for
-``cluster_plan`` (and for ``lan_slices``), tells the hosts that dropped out of the run
+``preflight_inputs`` describes each host of the run for ``cluster_plan`` (and for
+``lan_slices``) from the variables it noted as its tasks see them (``preflight_variables``:
+``hostvars`` holds no play, ``import_playbook`` or role variables) and what ``hostvars``
+holds of it (its probe, its facts), tells the hosts that dropped out of the run
 (unreachable: planned from what they kept; failed: the run stops) and describes the
 hosts of the cluster outside it. ``etcd_endpoints`` gives the overlay's etcd URLs the
 way the flannel role reaches them. Both run once, on the controller, in one task:
@@ -21,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections import ChainMap
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -175,7 +178,19 @@ def host_input(variables, groups, probe_name='preflight_probe', etcd_name='prefl
     return result, lan
 
 
-def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('preflight_probe', 'preflight_probe_etcd')):
+def host_variables(variables, noted='preflight_variables'):
+    """A host's variables (``hostvars[host]``) seen through the ones it ``noted`` with every level applied.
+
+    ``hostvars`` has the inventory, facts and extra vars but no play, ``import_playbook``
+    or role variables; the host's own task (the role's set_fact) saw them all. A variable
+    it did not note is undefined for its tasks, so it is undefined in ``hostvars`` too.
+    """
+    noted = _get(variables, noted)
+    return ChainMap(noted, variables) if isinstance(noted, Mapping) else variables
+
+
+def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('preflight_probe', 'preflight_probe_etcd'),
+                     noted='preflight_variables'):
     """What cluster_plan and lan_slices take, for the hosts of this run; see preflight_inputs.yml."""
     reached = [str(h) for h in play_hosts or []]
     everyone = [str(h) for h in play_hosts_all or []]
@@ -192,7 +207,7 @@ def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('
             'changed. Fix them or leave them out with --limit, and run preflight in a play without serial.' % ', '.join(failed))
     hosts, lan = {}, {}
     for name in reached:
-        hosts[name], lan_input = host_input(hostvars[name], groups, *registered[:2])
+        hosts[name], lan_input = host_input(host_variables(hostvars[name], noted), groups, *registered[:2])
         if lan_input is not None:
             lan[name] = lan_input
     # The cluster is group `cluster` (every inventory host without one): its hosts outside

@@ -4,7 +4,11 @@ They take ``hostvars`` as the preflight role passes it: host -> its variables, w
 registered network_facts probe (``preflight_probe``) and, on an overlay, the etcd query.
 """
 
+import os
+from collections.abc import Mapping
+
 import pytest
+import yaml
 
 from ansible.errors import AnsibleFilterError
 
@@ -13,12 +17,14 @@ from ansible_collections.crosshost.network.plugins.filter.preflight import (
     FilterModule,
     etcd_endpoints,
     host_input,
+    host_variables,
     preflight_inputs,
     probe_default,
     probe_interfaces,
 )
 
 NET = '100.64.0.0/16'
+ROLE_VARS = os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'preflight', 'vars', 'main.yml')
 
 
 def address(cidr, family='inet', scope='global', flags=()):
@@ -145,6 +151,59 @@ def test_host_input_overlay_etcd_and_lan():
     data, lan = host_input(variables, groups)
     assert lan == dict(uplink='eth0', bridge='bri0', interfaces=data['interfaces'], default_ipv4=data['default_ipv4'], gateway='',
                        reserved=[], slice_len=None, slice=None, static=['198.18.0.50/24', ''])
+
+
+class Recorder(Mapping):
+    """Variables that remember every name asked for."""
+
+    def __init__(self, data):
+        self.data, self.asked = data, set()
+
+    def __contains__(self, name):
+        self.asked.add(name)
+        return name in self.data
+
+    def __getitem__(self, name):
+        self.asked.add(name)
+        return self.data[name]
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+
+def test_the_role_notes_every_variable_host_input_reads():
+    """A variable the plan reads but the role does not note would be read from hostvars: play vars missed again."""
+    with open(ROLE_VARS) as handle:
+        noted = set(yaml.safe_load(handle)['preflight_variable_names'])
+    asked = set()
+    for backend in ('static_routes', 'flanneld', 'pipework'):
+        variables = Recorder(dict(hostvars(h1={})['h1'], crosshost_backend=backend, pipework_docker_bridge=True,
+                                  flannel_binary_url='http://x/flanneld'))
+        host_input(variables, GROUPS)
+        # What the host's tasks registered or gathered is in hostvars as it is.
+        assert variables.asked - {'preflight_probe', 'preflight_probe_etcd', 'ansible_facts'} <= noted, backend
+        asked |= variables.asked
+    assert noted - asked == set()  # nothing noted that the plan does not read
+
+
+def test_the_noted_variables_win_over_hostvars():
+    """pipework_docker_bridge false in a play's vars, true in the inventory: the plan puts Docker on docker0 as the roles do."""
+    inventory = hostvars(h1=dict(crosshost_backend='pipework', pipework_docker_bridge=True, pipework_uplink='eth0',
+                                 crosshost_underlay_ip='198.18.0.11'))
+    assert preflight_inputs(inventory, ['h1'], ['h1'], {'all': ['h1']})['lan'] != {}
+    inventory['h1']['preflight_variables'] = dict(pipework_docker_bridge=False, crosshost_network='100.80.0.0/16')
+    inputs = preflight_inputs(inventory, ['h1'], ['h1'], {'all': ['h1']})
+    assert inputs['lan'] == {}
+    host = inputs['hosts']['h1']
+    # Noted values first; what the host did not note (its probe, here) from hostvars.
+    assert (host['network'], host['backend'], host['pipework_uplink']) == ('100.80.0.0/16', 'pipework', 'eth0')
+    assert host['default_ipv4']['address'] == '198.18.0.11'
+    # Without a note (the filter used outside the role): hostvars alone.
+    assert host_variables({'a': 1}) == {'a': 1}
+    assert host_variables({'a': 1, 'noted': {'a': 2}}, 'noted')['a'] == 2
 
 
 def test_inputs_of_a_whole_run_go_through_the_plan():
