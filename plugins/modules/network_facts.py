@@ -67,6 +67,14 @@ options:
     type: list
     elements: path
     default: []
+  paths:
+    description:
+      - Also tell what each of these paths of the host is (absolute paths, whatever the
+        target), in RV(paths) - so that one run also finds, say, the configuration
+        directories another role left.
+    type: list
+    elements: path
+    default: []
 attributes:
   facts:
     description: Returns C(ansible_facts.crosshost_network_facts).
@@ -119,13 +127,18 @@ EXAMPLES = r'''
     pid: 4242
     table: all
 
-- name: What a plan needs of a host in one run - every address and route, kernel support, daemon.json
+- name: What a plan needs of a host in one run - interfaces, every address and route, kernel support, daemon.json
   crosshost.network.network_facts:
-    gather_subset: [addresses, routes]
+    gather_subset: [interfaces, addresses, routes]
     table: all
     kernel_features: [vxlan, macvlan]
     files: [/etc/docker/daemon.json]
+    paths: [/etc/crosshost/flannel]
   register: host_probe
+
+- name: Whether the overlay's configuration directory is there
+  ansible.builtin.debug:
+    msg: "{{ host_probe.paths['/etc/crosshost/flannel'] == 'directory' }}"
 
 - name: The host's global IPv6 addresses
   ansible.builtin.debug:
@@ -179,6 +192,13 @@ files:
   returned: when O(files) is not empty
   type: dict
   sample: {/etc/docker/daemon.json: '{"bip": "100.64.1.1/24"}'}
+paths:
+  description:
+    - Path of O(paths) -> what it is, V(directory), V(file) or V(other) (symbolic links
+      are followed), or V(null) when there is no such path.
+  returned: when O(paths) is not empty
+  type: dict
+  sample: {/etc/crosshost/flannel: directory, /etc/crosshost/pipework: null}
 commands:
   description: Always empty; the module plans no change.
   returned: always
@@ -597,7 +617,9 @@ fdb:
 
 import errno
 import ipaddress
+import os
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -902,6 +924,19 @@ def read_files(paths):
     return result
 
 
+def path_kinds(paths):
+    """``{path: 'directory', 'file', 'other' or None}`` (None: no such path; links are followed)."""
+    result = {}
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+        except (IOError, OSError):
+            result[path] = None
+            continue
+        result[path] = 'directory' if stat.S_ISDIR(mode) else 'file' if stat.S_ISREG(mode) else 'other'
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -909,6 +944,7 @@ def main():
             table=dict(type='str', default='main'),
             kernel_features=dict(type='list', elements='str', default=[]),
             files=dict(type='list', elements='path', default=[]),
+            paths=dict(type='list', elements='path', default=[]),
             **TARGET_ARGUMENT_SPEC
         ),
         mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
@@ -939,6 +975,8 @@ def main():
             result['files'] = read_files(params['files'])
         except InvalidValue as exc:
             module.fail_json(msg=str(exc))
+    if params['paths']:
+        result['paths'] = path_kinds(params['paths'])
     module.exit_json(**result)
 
 

@@ -216,6 +216,50 @@ def test_dual_stack_inventory(tmp_path):
     assert kept['subnets'] == {'h1': '100.64.1.0/24', 'h2': '100.64.2.0/24', 'h3': '100.64.9.0/24'}
 
 
+def imported(folder, variables):
+    """ansible-playbook on a site.yml that imports the test playbook with these vars."""
+    site = folder / 'site.yml'
+    site.write_text(yaml.safe_dump([{'name': 'Plan with variables of the playbook', 'ansible.builtin.import_playbook': PLAYBOOK,
+                                     'vars': variables}]))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(folder / 'hosts.yml'), str(site)]
+    return Run(subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300, check=False, cwd=str(folder)))
+
+
+def test_play_and_import_playbook_variables_reach_the_plan(tmp_path):
+    """The plan sees a variable as the host's tasks do (every level), not as hostvars has it (inventory only).
+
+    The roles after the plan read these levels too: a plan that missed them would disagree
+    with them silently.
+    """
+    folder = inventory_dir(tmp_path, 'good')
+    # import_playbook vars override the inventory's network and h3's pin; a var templated
+    # per host overrides the inventory's host variable, each host its own value.
+    run = imported(folder, {'crosshost_network': '100.80.0.0/16', 'crosshost_subnet': '',
+                            'crosshost_underlay_ip': "198.18.1.{{ 21 + groups['all'].index(inventory_hostname) }}"})
+    assert run.rc == 0, run
+    plan = run.report()['h2']['plan']
+    assert dict((host, (entry['subnet'], entry['underlay_ip'])) for host, entry in plan.items()) == {
+        'h1': ('100.80.1.0/24', '198.18.1.21'), 'h2': ('100.80.2.0/24', '198.18.1.22'), 'h3': ('100.80.3.0/24', '198.18.1.23')}
+    assert allocations(folder)['network'] == '100.80.0.0/16'
+
+
+def test_docker_leaves_the_lan_when_a_playbook_says_so(tmp_path):
+    """molecule/pipework's teardown: pipework_docker_bridge false in an import_playbook's vars puts Docker back on docker0."""
+    folder = tmp_path / 'inventory'
+    folder.mkdir()
+    facts = dict(FACTS, default_ipv4=dict(FACTS['default_ipv4'], gateway='198.18.0.1'))
+    write_inventory(folder, {'all': {
+        'hosts': {'h1': {'crosshost_underlay_ip': '198.18.0.11'}},
+        'vars': dict(ansible_connection='local', crosshost_network='100.64.0.0/16', crosshost_backend='pipework',
+                     pipework_uplink='eth0', pipework_docker_bridge=True, xh_fake_facts=facts)}})
+    run = playbook(folder)
+    assert run.rc == 0, run
+    assert run.report()['h1']['lan']['bridge'] == 'bri0'
+    run = imported(folder, {'pipework_docker_bridge': False})
+    assert run.rc == 0, run
+    assert run.report()['h1']['lan'] == {}
+
+
 UNREACHABLE = {'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': 9, 'ansible_ssh_timeout': 5}
 
 

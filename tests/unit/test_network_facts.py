@@ -477,3 +477,11 @@ def test_read_files_gives_text_or_none(tmp_path):
 def test_read_files_names_a_path_it_cannot_read(tmp_path):
     with pytest.raises(InvalidValue, match='files: cannot read %s' % tmp_path):
         nf.read_files([str(tmp_path)])
+
+
+def test_path_kinds(tmp_path):
+    (tmp_path / 'conf').mkdir()
+    (tmp_path / 'file').write_text('x')
+    (tmp_path / 'link').symlink_to(tmp_path / 'conf')
+    paths = [str(tmp_path / name) for name in ('conf', 'file', 'link', 'missing')] + ['/dev/null']
+    assert nf.path_kinds(paths) == dict(zip(paths, ['directory', 'file', 'directory', None, 'other']))
