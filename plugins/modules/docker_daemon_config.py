@@ -20,6 +20,8 @@ description:
     than the file asks for, or when the record O(applied_file) of the last restart differs from the file (a run
     interrupted before the restart, a restart that failed). The module never restarts Docker itself; the caller does,
     then writes the record (RV(config) is its content).
+  - Looks for the Docker daemon (O(dockerd)) and reads its version (RV(installed), RV(version)), in check mode
+    too; with O(skip_missing) a host without it is left as it is.
   - A file that is not a JSON object fails, naming the file and the line, and is left as it is.
 author: crosshost.network contributors (@crosshost)
 extends_documentation_fragment:
@@ -58,6 +60,23 @@ options:
         pending, and compares no record.
     type: bool
     default: true
+  allow_direct_routing:
+    description:
+      - V(true) sets C(allow-direct-routing=true) where the installed engine is Docker 28 or later (it lifts Docker 28's
+        filter of traffic routed to container addresses) and removes the key on older engines, which refuse to start
+        with it. V(false) removes the key.
+      - Where it is not set, a key C(allow-direct-routing) in O(set) stays. Unset, the key is left to O(set) and O(remove).
+    type: bool
+  dockerd:
+    description: The Docker daemon's binary (a name looked up in C(PATH) and the sbin directories, or a path).
+    type: str
+    default: dockerd
+  skip_missing:
+    description:
+      - Where O(dockerd) is not installed, change and compare nothing and return RV(installed) V(false) (the caller
+        installs Docker or skips the host). When false the file is written anyway.
+    type: bool
+    default: false
   backup:
     description:
       - Keep a timestamped copy of the file before it is rewritten, unless it holds just what O(applied_file) records
@@ -75,12 +94,23 @@ EXAMPLES = r'''
       ip-masq: false
     remove: [bridge]
     applied_file: /etc/crosshost/docker-daemon.applied.json
+    allow_direct_routing: true
+    skip_missing: true
   register: docker_config
   changed_when: docker_config.changed or docker_config.restart_needed
   notify: Restart Docker
 '''
 
 RETURN = r'''
+installed:
+  description: Whether the Docker daemon (O(dockerd)) is installed. With O(skip_missing) nothing else was done when not.
+  returned: always
+  type: bool
+version:
+  description: The installed engine's version (C(dockerd --version)); empty when it is not installed or tells none.
+  returned: always
+  type: str
+  sample: 20.10.24
 config:
   description: The whole configuration the file holds after the run (in check mode, would hold).
   returned: always
@@ -108,6 +138,7 @@ commands:
 '''
 
 import json
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.crosshost.network.plugins.module_utils._checks import parse_json_file
@@ -129,6 +160,37 @@ def wanted_config(current, set_keys, remove):
     config = dict((key, value) for key, value in current.items() if key not in remove)
     config.update(set_keys)
     return config
+
+
+# Docker 28 filters traffic routed to container addresses unless allow-direct-routing
+# is set; older engines do not know the key and refuse to start with it.
+DIRECT_ROUTING_SINCE = (28, 0)
+
+
+def engine_version(text):
+    """``'28.1.1'`` from ``Docker version 28.1.1, build 4eba377``; '' when there is none."""
+    match = re.search(r'[0-9]+\.[0-9]+(\.[0-9]+)?', text or '')
+    return match.group(0) if match else ''
+
+
+def direct_routing(set_keys, remove, version, allow):
+    """(set, remove) with allow-direct-routing decided by ``allow`` and the engine version (None: left as given)."""
+    key = 'allow-direct-routing'
+    if allow is None:
+        return set_keys, remove
+    numbers = tuple(int(part) for part in version.split('.')[:2]) if version else (0, 0)
+    if allow and numbers >= DIRECT_ROUTING_SINCE:
+        return dict(set_keys, **{key: True}), remove
+    return set_keys, list(remove) + [key]
+
+
+def installed_version(module):
+    """(installed, version) of the Docker daemon."""
+    dockerd = module.get_bin_path(module.params['dockerd'])
+    if not dockerd:
+        return False, ''
+    rc, out, _err = module.run_command([dockerd, '--version'], environ_update=C_LOCALE)
+    return True, engine_version(out) if rc == 0 else ''
 
 
 def live_bridge(module):
@@ -175,17 +237,25 @@ def main():
             applied_file=dict(type='path'),
             restart=dict(type='bool', default=True),
             backup=dict(type='bool', default=True),
+            allow_direct_routing=dict(type='bool'),
+            dockerd=dict(type='str', default='dockerd'),
+            skip_missing=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     params = module.params
     path = params['path']
+    installed, version = installed_version(module)
+    if not installed and params['skip_missing']:
+        module.exit_json(changed=False, installed=False, version='', config={}, restart_needed=False, restart_reason='',
+                         commands=[])
+    set_keys, remove = direct_routing(params['set'], params['remove'], version, params['allow_direct_routing'])
     text = read_text(path)
     try:
         current = parse_json_file(path, text)
     except ValueError as exc:
         module.fail_json(msg='docker: %s' % exc)
-    config = wanted_config(current, params['set'], [key for key in params['remove'] if key not in params['set']])
+    config = wanted_config(current, set_keys, [key for key in remove if key not in set_keys])
 
     record = None
     if params['restart'] and params['applied_file']:
@@ -195,7 +265,7 @@ def main():
         except ValueError:
             record = None
 
-    result = dict(config=config, commands=[], changed=False)
+    result = dict(config=config, commands=[], changed=False, installed=installed, version=version)
     if config != current or text is None:
         changed_keys = sorted(key for key in set(config) | set(current) if config.get(key) != current.get(key))
         result['commands'].append('write %s (keys %s)' % (path, ', '.join(changed_keys) or 'none'))

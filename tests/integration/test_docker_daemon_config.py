@@ -52,3 +52,41 @@ def test_not_a_json_object_is_left_alone(tmp_path):
     result = run_module('docker_daemon_config', dict(path=str(path), set=SET))
     assert result.get('failed') and '%s line 2' % path in result['msg'], result
     assert path.read_text() == '{"mtu": 1450,\n  oops}\n'
+
+
+def stand_in_dockerd(tmp_path, version):
+    """A dockerd that only tells its version."""
+    dockerd = tmp_path / ('dockerd-%s' % version)
+    dockerd.write_text('#!/bin/sh\necho "Docker version %s, build 0000000"\n' % version)
+    dockerd.chmod(0o755)
+    return str(dockerd)
+
+
+def test_without_dockerd_nothing_is_done(tmp_path):
+    path = tmp_path / 'daemon.json'
+    args = dict(path=str(path), set=SET, dockerd=str(tmp_path / 'no-dockerd'), skip_missing=True)
+    for check in (True, False):
+        result = run_module('docker_daemon_config', args, check=check)
+        assert not result['changed'] and result['installed'] is False and result['version'] == '', result
+        assert not result['restart_needed'] and result['commands'] == [], result
+    assert not path.exists()
+    # Without skip_missing the file is written all the same.
+    written = run_module('docker_daemon_config', dict(args, skip_missing=False, restart=False))
+    assert written['changed'] and written['installed'] is False and json.loads(path.read_text()) == SET, written
+
+
+def test_direct_routing_by_engine_version(tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_text('{"allow-direct-routing": true}\n')
+    args = dict(path=str(path), set=SET, allow_direct_routing=True, restart=False)
+    planned = run_module('docker_daemon_config', dict(args, dockerd=stand_in_dockerd(tmp_path, '28.1.1')), check=True)
+    assert planned['installed'] and planned['version'] == '28.1.1', planned
+    assert planned['config'] == dict(SET, **{'allow-direct-routing': True}), planned
+    # An older engine refuses to start with the key: it goes; so it does when turned off.
+    old = run_module('docker_daemon_config', dict(args, dockerd=stand_in_dockerd(tmp_path, '20.10.24+dfsg1')), check=True)
+    assert old['version'] == '20.10.24' and old['config'] == SET, old
+    off = run_module('docker_daemon_config', dict(args, allow_direct_routing=False, dockerd=stand_in_dockerd(tmp_path, '28.1.1')), check=True)
+    assert off['config'] == SET, off
+    # Unset: the key is the caller's (kept here).
+    kept = run_module('docker_daemon_config', dict(args, allow_direct_routing=None, dockerd=stand_in_dockerd(tmp_path, '20.10.24')), check=True)
+    assert kept['config'] == dict(SET, **{'allow-direct-routing': True}), kept
