@@ -47,8 +47,8 @@ def test_host_without_docker(tmp_path):
                 for p in output['plays'])
 
     skipped = runs['skipped']
-    assert [name for name, _result in skipped][1:] == ['Reconcile the daemon configuration', 'Install Docker, or skip a host without it',
-                                                      'Skip a host without Docker'], skipped
+    names = [name for name, _result in skipped]
+    assert names[1:] == ['Reconcile the daemon configuration', 'Install Docker, or skip a host without it', 'Skip a host without Docker'], skipped
     assert skipped[1][1]['installed'] is False and not skipped[1][1]['changed'], skipped[1]
     assert skipped[-1][1]['msg'].startswith(MESSAGE), skipped[-1]
 
