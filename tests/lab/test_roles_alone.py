@@ -2,7 +2,8 @@
 etcd with flannel (vxlan, leases from the plan), then pipework.
 
 A plain playbook (no preflight, no site.yml) gives each role only its documented
-variables. Two hosts on underlay 198.18.50.0/24 (Docker objects ``crosshost-i9roles-*``),
+variables. Two hosts on underlay 198.18.50.0/24 (Docker objects ``crosshost-i9roles-*``;
+CROSSHOST_LABTEST_ROLES_NAME and CROSSHOST_LABTEST_ROLES_SUBNET, a /24, move it beside another run),
 created for this module and always destroyed at its end. The tests run in file order,
 each on the state the previous one left:
 
@@ -28,12 +29,13 @@ import yaml
 
 from labdriver import create_lab, destroy_lab, recap
 
-NAME = 'crosshost-i9roles'
-SUBNET = '198.18.50.0/24'
+NAME = os.environ.get('CROSSHOST_LABTEST_ROLES_NAME', 'crosshost-i9roles')
+SUBNET = os.environ.get('CROSSHOST_LABTEST_ROLES_SUBNET', '198.18.50.0/24')
+UNDERLAY = SUBNET.rsplit('.', 1)[0]
 HOSTS = 2
 NETWORK = '100.80.0.0/16'
-PLAN = {'node1': {'subnet': '100.80.1.0/24', 'underlay_ip': '198.18.50.11'},
-        'node2': {'subnet': '100.80.2.0/24', 'underlay_ip': '198.18.50.12'}}
+PLAN = {'node1': {'subnet': '100.80.1.0/24', 'underlay_ip': UNDERLAY + '.11'},
+        'node2': {'subnet': '100.80.2.0/24', 'underlay_ip': UNDERLAY + '.12'}}
 # What the roles write or load on a host that was never configured (none of it exists before).
 OURS = ['/etc/crosshost', '/etc/sysctl.d/60-crosshost.conf', '/usr/local/sbin/crosshost-restore']
 PLAYBOOK = [
@@ -66,7 +68,7 @@ OVERLAY_PLAYBOOK = [
                          'flannel_subnet_min': '100.80.1.0', 'flannel_subnet_max': '100.80.255.0'}}]},
 ]
 LAN_NETNS = 'xh-alone'
-LAN_ADDRESSES = {'node1': '198.18.50.101', 'node2': '198.18.50.102'}
+LAN_ADDRESSES = {'node1': UNDERLAY + '.101', 'node2': UNDERLAY + '.102'}
 PIPEWORK_PLAYBOOK = [
     {'name': 'Pipework alone', 'hosts': 'cluster', 'gather_facts': False,
      'roles': [{'role': 'crosshost.network.pipework',
