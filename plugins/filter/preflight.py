@@ -8,8 +8,9 @@
 ``hostvars`` holds no play, ``import_playbook`` or role variables) and what ``hostvars``
 holds of it (its probe, its facts), tells the hosts that dropped out of the run
 (unreachable: planned from what they kept; failed: the run stops) and describes the
-hosts of the cluster outside it. ``etcd_endpoints`` gives the overlay's etcd URLs the
-way the flannel role reaches them. Both run once, on the controller, in one task:
+hosts of the cluster outside it. ``host_groups`` names the groups of site.yml's plays
+each host has work in. ``etcd_endpoints`` gives the overlay's etcd URLs the
+way the flannel role reaches them. They run once, on the controller, in one task:
 pure Python instead of a chain of set_fact tasks, one per host each.
 Documentation: preflight_inputs.yml and etcd_endpoints.yml beside this file.
 
@@ -35,6 +36,11 @@ DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json'
 # IPv6 addresses the kernel does not choose as a source.
 _NO_SOURCE_V6 = frozenset(('tentative', 'dadfailed', 'deprecated'))
 _FAMILIES = {4: 'inet', 6: 'inet6'}
+_OVERLAY_BACKENDS = ('vxlan', 'flanneld')
+# The roles whose files another backend may leave: (role, its directory's variable and
+# default, the backends that keep them). site.yml asks the probe about these directories.
+_PIECES = (('flannel', 'flannel_config_dir', '/etc/crosshost/flannel', _OVERLAY_BACKENDS),
+           ('pipework', 'pipework_config_dir', '/etc/crosshost/pipework', ('pipework',)))
 # The plan's inputs that are the inventory's crosshost_<key> as it is (None when unset).
 _CROSSHOST_KEYS = ('network', 'subnet_len', 'subnet_min', 'subnet_max', 'subnet', 'network_v6', 'subnet_len_v6', 'subnet_v6',
                    'underlay_ip', 'underlay_ip6', 'underlay_interface', 'underlay_mtu')
@@ -222,6 +228,26 @@ def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('
                 lan_reserved=sorted(set(str(h) for h in groups.get('all') or []) - set(reached)))
 
 
+def host_groups(hostvars, play_hosts, probe_name='preflight_probe', noted='preflight_variables'):
+    """Host of the run -> the groups of site.yml's plays it has work in; see host_groups.yml."""
+    result = {}
+    for name in play_hosts or []:
+        v = host_variables(hostvars[name], noted)
+        backend = _text(_get(v, 'crosshost_backend', 'static_routes'))
+        paths = (_used(_get(v, probe_name)) or {}).get('paths') or {}
+        groups = ['crosshost_backend_' + backend]
+        if backend in _OVERLAY_BACKENDS:
+            groups.append('crosshost_overlay')
+        for piece, variable, default, keepers in _PIECES:
+            if backend not in keepers and paths.get(_get(v, variable, default)) == 'directory':
+                groups.append('crosshost_remove_' + piece)
+        groups.append('crosshost_lan_bridge' if _get(v, 'preflight_lan') else 'crosshost_container_bridge')
+        if _bool(_get(v, 'crosshost_docker', True)):
+            groups.append('crosshost_docker')
+        result[str(name)] = groups
+    return result
+
+
 def etcd_endpoints(hostvars, members, tls=False, probe_name='preflight_probe'):
     """The client URLs of the etcd ``members``, where the flannel role reaches them.
 
@@ -251,4 +277,5 @@ class FilterModule(object):
         return {
             'preflight_inputs': preflight_inputs,
             'etcd_endpoints': etcd_endpoints,
+            'host_groups': host_groups,
         }

@@ -1,4 +1,4 @@
-"""Unit tests for the preflight_inputs / etcd_endpoints filters (plugins/filter/preflight.py).
+"""Unit tests for the preflight_inputs / host_groups / etcd_endpoints filters (plugins/filter/preflight.py).
 
 They take ``hostvars`` as the preflight role passes it: host -> its variables, with the
 registered network_facts probe (``preflight_probe``) and, on an overlay, the etcd query.
@@ -16,6 +16,7 @@ from ansible_collections.crosshost.network.plugins.filter.plan import cluster_pl
 from ansible_collections.crosshost.network.plugins.filter.preflight import (
     FilterModule,
     etcd_endpoints,
+    host_groups,
     host_input,
     host_variables,
     preflight_inputs,
@@ -68,7 +69,7 @@ GROUPS = {'all': ['h1', 'h2', 'h3'], 'ungrouped': ['h1', 'h2', 'h3']}
 
 
 def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ['etcd_endpoints', 'preflight_inputs']
+    assert sorted(FilterModule().filters()) == ['etcd_endpoints', 'host_groups', 'preflight_inputs']
 
 
 def test_probe_interfaces_has_the_shape_of_host_interfaces():
@@ -174,7 +175,7 @@ class Recorder(Mapping):
         return len(self.data)
 
 
-def test_the_role_notes_every_variable_host_input_reads():
+def test_the_role_notes_every_variable_host_input_and_host_groups_read():
     """A variable the plan reads but the role does not note would be read from hostvars: play vars missed again."""
     with open(ROLE_VARS) as handle:
         noted = set(yaml.safe_load(handle)['preflight_variable_names'])
@@ -183,8 +184,10 @@ def test_the_role_notes_every_variable_host_input_reads():
         variables = Recorder(dict(hostvars(h1={})['h1'], crosshost_backend=backend, pipework_docker_bridge=True,
                                   flannel_binary_url='http://x/flanneld'))
         host_input(variables, GROUPS)
-        # What the host's tasks registered or gathered is in hostvars as it is.
-        assert variables.asked - {'preflight_probe', 'preflight_probe_etcd', 'ansible_facts'} <= noted, backend
+        host_groups({'h1': variables}, ['h1'])
+        # What the host's tasks registered, gathered or set (the note, the plan) is in hostvars as it is.
+        set_by_tasks = {'preflight_probe', 'preflight_probe_etcd', 'ansible_facts', 'preflight_variables', 'preflight_lan'}
+        assert variables.asked - set_by_tasks <= noted, backend
         asked |= variables.asked
     assert noted - asked == set()  # nothing noted that the plan does not read
 
@@ -234,6 +237,40 @@ def test_a_host_that_failed_before_the_plan_stops_everything():
     hv = hostvars(h1={}, h2={'preflight_probe': dict(failed=True, msg='files: cannot read /etc/docker/daemon.json')})
     with pytest.raises(AnsibleFilterError, match=r'preflight: host\(s\) h2 failed before the plan .* no host was changed'):
         preflight_inputs(hv, ['h1'], ['h1', 'h2'], GROUPS)
+
+
+def _probed(*directories):
+    """A probe that found these directories (and the other path asked about missing)."""
+    asked = ('/etc/crosshost/flannel', '/etc/crosshost/pipework') + directories
+    return dict(probe(), paths=dict((path, 'directory' if path in directories else None) for path in asked))
+
+
+def test_host_groups_name_the_plays_each_host_has_work_in():
+    hv = hostvars(
+        h1={},
+        # Left by the overlay: the flannel role removes it; Docker on the LAN, none on h2.
+        h2=dict(crosshost_backend='pipework', preflight_probe=_probed('/etc/crosshost/flannel', '/etc/crosshost/pipework'),
+                preflight_lan={'bridge': 'bri0'}, crosshost_docker=False),
+        # Its own files stay; the pipework role's go (from the directory it names).
+        h3=dict(crosshost_backend='vxlan', pipework_config_dir='/srv/pw',
+                preflight_probe=_probed('/etc/crosshost/flannel', '/srv/pw'), preflight_lan={}),
+        h4=dict(preflight_probe=dict(skipped=True), crosshost_docker='no'))
+    assert host_groups(hv, ['h1', 'h2', 'h3', 'h4']) == {
+        'h1': ['crosshost_backend_static_routes', 'crosshost_container_bridge', 'crosshost_docker'],
+        'h2': ['crosshost_backend_pipework', 'crosshost_remove_flannel', 'crosshost_lan_bridge'],
+        'h3': ['crosshost_backend_vxlan', 'crosshost_overlay', 'crosshost_remove_pipework', 'crosshost_container_bridge',
+               'crosshost_docker'],
+        'h4': ['crosshost_backend_static_routes', 'crosshost_container_bridge'],
+    }
+    # Only the hosts of the run.
+    assert list(host_groups(hv, ['h2'])) == ['h2']
+
+
+def test_host_groups_read_the_noted_variables_first():
+    """crosshost_backend and crosshost_docker from a play's vars: the groups follow them, as the plan does."""
+    hv = hostvars(h1=dict(crosshost_backend='pipework', preflight_probe=_probed('/etc/crosshost/flannel'),
+                          preflight_variables=dict(crosshost_backend='flanneld', crosshost_docker=False)))
+    assert host_groups(hv, ['h1']) == {'h1': ['crosshost_backend_flanneld', 'crosshost_overlay', 'crosshost_container_bridge']}
 
 
 def test_etcd_endpoints_where_the_flannel_role_reaches_them():
