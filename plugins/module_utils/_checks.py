@@ -21,7 +21,7 @@ __metaclass__ = type
 import ipaddress
 import json
 
-from ansible_collections.crosshost.network.plugins.module_utils._flannel import BACKEND_OVERHEAD
+from ansible_collections.crosshost.network.plugins.module_utils._flannel import BACKEND_OVERHEAD, VXLAN_OVERHEAD_V6
 
 # Ranges that must never carry containers, per IP version. The IPv6 documentation
 # prefix 2001:db8::/32 is allowed (the tests use it), as are unique local addresses.
@@ -192,16 +192,18 @@ def host_state_errors(host, data, network, entry, explicit_interface):
 
 def ipv6_host_errors(host, data, network_v6, own_subnet_v6, underlay_mtu):
     """What refutes the cluster's IPv6 network on one host: routes overlapping it, and
-    an MTU left to the containers below IPv6's minimum (1280)."""
+    an MTU left to the containers below IPv6's minimum (1280). The overlay's IPv6 device
+    gets the MTU of VXLAN over IPv6 (the roles' flannel_mtu_v6)."""
     errors = route_errors(host, network_v6, data.get('routes'), own_subnet_v6, set(data.get('own_devices') or ()),
                           what='crosshost_network_v6')
     backend = data.get('backend')
     encap = {'vxlan': 'vxlan', 'flanneld': (data.get('overlay') or {}).get('flanneld_backend_type') or 'vxlan'}.get(backend)
-    overhead = BACKEND_OVERHEAD.get(encap, 0) if encap else 0
+    overhead = VXLAN_OVERHEAD_V6 if encap == 'vxlan' else BACKEND_OVERHEAD.get(encap, 0) if encap else 0
     if underlay_mtu - overhead < IPV6_MIN_MTU:
         errors.append('host %s: crosshost_underlay_mtu %d leaves the containers an MTU of %d%s, below IPv6\'s minimum of %d: '
                       'raise the MTU of the underlay (or crosshost_underlay_mtu), or leave crosshost_network_v6 unset'
-                      % (host, underlay_mtu, underlay_mtu - overhead, ' (%d bytes of %s encapsulation)' % (overhead, encap) if overhead else '',
+                      % (host, underlay_mtu, underlay_mtu - overhead,
+                         ' (%d bytes of %s encapsulation%s)' % (overhead, encap, ' over IPv6' if encap == 'vxlan' else '') if overhead else '',
                          IPV6_MIN_MTU))
     return errors
 

@@ -56,6 +56,8 @@ BACKEND_TYPES = ('alloc', 'ali-vpc', 'aws-vpc', 'extension', 'gce', 'host-gw', '
                  'tencent-vpc', 'udp', 'vxlan', 'wireguard')
 # Bytes of encapsulation each backend adds (flannel's MTU = underlay MTU - overhead).
 BACKEND_OVERHEAD = {'vxlan': 50, 'udp': 28, 'ipip': 20, 'wireguard': 80, 'host-gw': 0, 'alloc': 0}
+# VXLAN over an IPv6 underlay (flannel's IPv6 device): the outer IPv6 header is 20 bytes longer.
+VXLAN_OVERHEAD_V6 = 70
 # Module option -> Backend key, and the backends that have the key.
 BACKEND_KEYS = (
     ('vni', 'VNI', ('vxlan',)),

@@ -294,10 +294,14 @@ def test_own_ipv6_gateway_on_the_bridge_is_fine():
 
 def test_ipv6_needs_an_mtu_of_1280_for_the_containers():
     hosts = dual(**dict(('h%d' % i, {'backend': 'vxlan', 'underlay_interface': 'eth0'}) for i in (1, 2, 3)))
-    hosts['h2']['underlay_mtu'] = 1300
+    # The IPv6 overlay device runs over the host's IPv6 underlay address: 70 bytes, not 50.
+    hosts['h2']['underlay_mtu'] = 1340
     msg = error_of(hosts)
-    assert msg == ("host h2: crosshost_underlay_mtu 1300 leaves the containers an MTU of 1250 (50 bytes of vxlan encapsulation), "
+    assert msg == ("host h2: crosshost_underlay_mtu 1340 leaves the containers an MTU of 1270 (70 bytes of vxlan encapsulation over IPv6), "
                    "below IPv6's minimum of 1280: raise the MTU of the underlay (or crosshost_underlay_mtu), or leave crosshost_network_v6 unset")
+    hosts['h2']['underlay_mtu'] = 1350
+    assert cluster_plan(hosts)['plan']['h2']['underlay_mtu'] == 1350
+    hosts['h2']['underlay_mtu'] = 1300
     hosts['h2']['backend'] = hosts['h1']['backend'] = hosts['h3']['backend'] = 'static_routes'
     assert cluster_plan(hosts)['plan']['h2']['underlay_mtu'] == 1300
 
@@ -310,3 +314,10 @@ def test_ipv6_only_overlay_vxlan_yes_flanneld_no():
     assert error_of(flanneld).startswith(
         "host h1: crosshost_backend flanneld cannot run an IPv6-only cluster (crosshost_network empty): flanneld's etcd "
         "subnet manager gives every IPv6-only host the same lease.")
+
+
+def test_ipv6_only_overlay_counts_vxlan_over_ipv6():
+    hosts = v6_only(**dict(('h%d' % i, {'backend': 'vxlan', 'underlay_interface': 'eth0'}) for i in (1, 2, 3)))
+    hosts['h3']['underlay_mtu'] = 1349
+    assert error_of(hosts).startswith('host h3: crosshost_underlay_mtu 1349 leaves the containers an MTU of 1279 '
+                                      '(70 bytes of vxlan encapsulation over IPv6)')
