@@ -4,8 +4,8 @@
 """Filters turning what the ``preflight`` role read from every host into the plan's inputs.
 
 ``preflight_inputs`` describes each host of the run for ``cluster_plan`` (and for
-``lan_slices``) from the variables it noted as its tasks see them (``preflight_variables``:
-``hostvars`` holds no play, ``import_playbook`` or role variables) and what ``hostvars``
+``lan_slices``) from the variables it noted as its tasks see them (the ``note`` of its
+read: ``hostvars`` holds no play, ``import_playbook`` or role variables) and what ``hostvars``
 holds of it (its probe, its facts), tells the hosts that dropped out of the run
 (unreachable: planned from what they kept; failed: the run stops) and describes the
 hosts of the cluster outside it. ``host_groups`` names the groups of site.yml's plays
@@ -123,7 +123,9 @@ def _host_state(variables, probe_name):
     """(interfaces, default_ipv4, default_ipv6, routes, kernel, files) of one host: its probe, else its facts."""
     facts = _get(variables, 'ansible_facts') or {}
     probe = _used(_get(variables, probe_name))
-    network = probe if probe is not None else facts.get('crosshost_network_facts')
+    # A read of none of the parts (preflight_gather_facts false) leaves them to the facts.
+    gathered = probe is not None and ('interfaces' in probe or 'routes' in probe)
+    network = probe if gathered else facts.get('crosshost_network_facts')
     network = network if isinstance(network, Mapping) else {}
     kernel = probe.get('kernel_support') if probe is not None else None
     if kernel is None:
@@ -184,19 +186,18 @@ def host_input(variables, groups, probe_name='preflight_probe', etcd_name='prefl
     return result, lan
 
 
-def host_variables(variables, noted='preflight_variables'):
-    """A host's variables (``hostvars[host]``) seen through the ones it ``noted`` with every level applied.
+def host_variables(variables, probe_name='preflight_probe'):
+    """A host's variables (``hostvars[host]``) seen through the ones its read noted with every level applied.
 
     ``hostvars`` has the inventory, facts and extra vars but no play, ``import_playbook``
-    or role variables; the host's own task (the role's set_fact) saw them all. A variable
-    it did not note is undefined for its tasks, so it is undefined in ``hostvars`` too.
+    or role variables; the host's own task (the role's read, its ``note``) saw them all. A
+    variable it did not note is undefined for its tasks, so it is undefined in ``hostvars`` too.
     """
-    noted = _get(variables, noted)
+    noted = (_used(_get(variables, probe_name)) or {}).get('note')
     return ChainMap(noted, variables) if isinstance(noted, Mapping) else variables
 
 
-def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('preflight_probe', 'preflight_probe_etcd'),
-                     noted='preflight_variables'):
+def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('preflight_probe', 'preflight_probe_etcd')):
     """What cluster_plan and lan_slices take, for the hosts of this run; see preflight_inputs.yml."""
     reached = [str(h) for h in play_hosts or []]
     everyone = [str(h) for h in play_hosts_all or []]
@@ -213,7 +214,7 @@ def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('
             'changed. Fix them or leave them out with --limit, and run preflight in a play without serial.' % ', '.join(failed))
     hosts, lan = {}, {}
     for name in reached:
-        hosts[name], lan_input = host_input(host_variables(hostvars[name], noted), groups, *registered[:2])
+        hosts[name], lan_input = host_input(host_variables(hostvars[name], registered[0]), groups, *registered[:2])
         if lan_input is not None:
             lan[name] = lan_input
     # The cluster is group `cluster` (every inventory host without one): its hosts outside
@@ -228,11 +229,11 @@ def preflight_inputs(hostvars, play_hosts, play_hosts_all, groups, registered=('
                 lan_reserved=sorted(set(str(h) for h in groups.get('all') or []) - set(reached)))
 
 
-def host_groups(hostvars, play_hosts, probe_name='preflight_probe', noted='preflight_variables'):
+def host_groups(hostvars, play_hosts, probe_name='preflight_probe'):
     """Host of the run -> the groups of site.yml's plays it has work in; see host_groups.yml."""
     result = {}
     for name in play_hosts or []:
-        v = host_variables(hostvars[name], noted)
+        v = host_variables(hostvars[name], probe_name)
         backend = _text(_get(v, 'crosshost_backend', 'static_routes'))
         paths = (_used(_get(v, probe_name)) or {}).get('paths') or {}
         groups = ['crosshost_backend_' + backend]

@@ -36,6 +36,9 @@ options:
       - Prefix a value with C(!) to leave it out, for example V(!fdb); a list of only
         exclusions starts from V(all).
       - RV(namespace) is always returned. Parts not gathered are absent from the result.
+      - V(!all) reads none of the parts, and C(crosshost_network_facts) is then not set (facts
+        gathered before stay) - for a run that only reads O(files), O(paths) or O(kernel_features),
+        or returns O(note).
       - V(interfaces), V(addresses) and V(bridges) cost one C(ip -details address show) together,
         V(routes) two C(ip route show) (IPv4 and IPv6), V(neighbours) one C(ip neigh show)
         and V(fdb) one C(bridge fdb show).
@@ -75,6 +78,14 @@ options:
     type: list
     elements: path
     default: []
+  note:
+    description:
+      - Returned unchanged in RV(note), so that a caller registers values of its own with
+        what was read, in the same task run.
+      - The M(crosshost.network.preflight) role notes there the variables its plan reads, as the
+        host's tasks see them (play, C(import_playbook) and role variables included, which
+        C(hostvars) does not hold).
+    type: dict
 attributes:
   facts:
     description: Returns C(ansible_facts.crosshost_network_facts).
@@ -154,7 +165,7 @@ EXAMPLES = r'''
 RETURN = r'''
 ansible_facts:
   description: The facts, under one key.
-  returned: always
+  returned: when a part was gathered (O(gather_subset) is not V(!all)) or O(kernel_features) is not empty
   type: dict
   contains:
     crosshost_network_facts:
@@ -162,7 +173,7 @@ ansible_facts:
         - The same dict as the top-level RV(namespace), RV(interfaces), RV(addresses), RV(bridges),
           RV(routes), RV(neighbours) and RV(fdb) keys of this result (gathered parts only).
       type: dict
-      returned: always
+      returned: when a part was gathered
       sample:
         namespace: {target: container web1, inode: 4026532473, pid: 8538, netns: null,
                     shares_host_namespace: false, network_mode: bridge,
@@ -199,6 +210,11 @@ paths:
   returned: when O(paths) is not empty
   type: dict
   sample: {/etc/crosshost/flannel: directory, /etc/crosshost/pipework: null}
+note:
+  description: O(note), unchanged.
+  returned: when O(note) is given
+  type: dict
+  sample: {crosshost_backend: static_routes, pipework_docker_bridge: false}
 commands:
   description: Always empty; the module plans no change.
   returned: always
@@ -945,6 +961,7 @@ def main():
             kernel_features=dict(type='list', elements='str', default=[]),
             files=dict(type='list', elements='path', default=[]),
             paths=dict(type='list', elements='path', default=[]),
+            note=dict(type='dict'),
             **TARGET_ARGUMENT_SPEC
         ),
         mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
@@ -966,7 +983,8 @@ def main():
         namespace = describe_namespace(netns=ipr.netns, pid=ipr.pid)
 
     facts = build_facts(read_state(ipr, subsets, table), namespace, subsets, table)
-    result = dict(changed=False, commands=[], ansible_facts={FACTS_KEY: facts})
+    # Nothing gathered (gather_subset !all): the facts of an earlier read stay as they are.
+    result = dict(changed=False, commands=[], ansible_facts={FACTS_KEY: facts} if subsets else {})
     result.update(facts)
     if params['kernel_features']:
         result['kernel_support'] = result['ansible_facts']['crosshost_kernel_support'] = available(probe(params['kernel_features']))
@@ -977,6 +995,8 @@ def main():
             module.fail_json(msg=str(exc))
     if params['paths']:
         result['paths'] = path_kinds(params['paths'])
+    if params['note'] is not None:
+        result['note'] = params['note']
     module.exit_json(**result)
 
 

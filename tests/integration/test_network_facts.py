@@ -250,9 +250,20 @@ def test_pid_reads_the_process_namespace(lab):
 
 
 def test_host_target_is_the_host_namespace():
-    facts = facts_of(run_module('network_facts', dict(gather_subset=['!all'])))
-    assert facts == dict(namespace=dict(target='host', netns=None, pid=None, inode=os.stat('/proc/self/ns/net').st_ino,
-                                        shares_host_namespace=True, network_mode=None, container=None))
+    facts = facts_of(run_module('network_facts', dict(gather_subset=['bridges'])))
+    assert facts['namespace'] == dict(target='host', netns=None, pid=None, inode=os.stat('/proc/self/ns/net').st_ino,
+                                      shares_host_namespace=True, network_mode=None, container=None)
+
+
+def test_nothing_gathered_sets_no_facts_and_returns_the_note():
+    """The preflight role with facts already there (preflight_gather_facts false): only its note, and the facts stay."""
+    note = dict(crosshost_backend='pipework', pipework_docker_bridge=False, pipework_attachments=[dict(address='dhcp')])
+    result = run_module('network_facts', dict(gather_subset=['!all'], note=note))
+    assert not result.get('failed') and result['changed'] is False and result['commands'] == []
+    assert result['ansible_facts'] == {}
+    assert result['note'] == note
+    assert result['namespace']['target'] == 'host'
+    assert not set(result) & set(['interfaces', 'addresses', 'bridges', 'routes', 'neighbours', 'fdb'])
 
 
 @pytest.mark.parametrize('args, message', [

@@ -186,7 +186,7 @@ def test_the_role_notes_every_variable_host_input_and_host_groups_read():
         host_input(variables, GROUPS)
         host_groups({'h1': variables}, ['h1'])
         # What the host's tasks registered, gathered or set (the note, the plan) is in hostvars as it is.
-        set_by_tasks = {'preflight_probe', 'preflight_probe_etcd', 'ansible_facts', 'preflight_variables', 'preflight_lan'}
+        set_by_tasks = {'preflight_probe', 'preflight_probe_etcd', 'ansible_facts', 'preflight_lan'}
         assert variables.asked - set_by_tasks <= noted, backend
         asked |= variables.asked
     assert noted - asked == set()  # nothing noted that the plan does not read
@@ -197,7 +197,8 @@ def test_the_noted_variables_win_over_hostvars():
     inventory = hostvars(h1=dict(crosshost_backend='pipework', pipework_docker_bridge=True, pipework_uplink='eth0',
                                  crosshost_underlay_ip='198.18.0.11'))
     assert preflight_inputs(inventory, ['h1'], ['h1'], {'all': ['h1']})['lan'] != {}
-    inventory['h1']['preflight_variables'] = dict(pipework_docker_bridge=False, crosshost_network='100.80.0.0/16')
+    inventory['h1']['preflight_probe'] = dict(inventory['h1']['preflight_probe'],
+                                              note=dict(pipework_docker_bridge=False, crosshost_network='100.80.0.0/16'))
     inputs = preflight_inputs(inventory, ['h1'], ['h1'], {'all': ['h1']})
     assert inputs['lan'] == {}
     host = inputs['hosts']['h1']
@@ -206,7 +207,9 @@ def test_the_noted_variables_win_over_hostvars():
     assert host['default_ipv4']['address'] == '198.18.0.11'
     # Without a note (the filter used outside the role): hostvars alone.
     assert host_variables({'a': 1}) == {'a': 1}
-    assert host_variables({'a': 1, 'noted': {'a': 2}}, 'noted')['a'] == 2
+    assert host_variables({'a': 1, 'read': {'note': {'a': 2}}}, 'read')['a'] == 2
+    # A read that failed or was skipped noted nothing.
+    assert host_variables({'a': 1, 'read': {'skipped': True, 'note': {'a': 2}}}, 'read')['a'] == 1
 
 
 def test_inputs_of_a_whole_run_go_through_the_plan():
@@ -268,8 +271,9 @@ def test_host_groups_name_the_plays_each_host_has_work_in():
 
 def test_host_groups_read_the_noted_variables_first():
     """crosshost_backend and crosshost_docker from a play's vars: the groups follow them, as the plan does."""
-    hv = hostvars(h1=dict(crosshost_backend='pipework', preflight_probe=_probed('/etc/crosshost/flannel'),
-                          preflight_variables=dict(crosshost_backend='flanneld', crosshost_docker=False)))
+    hv = hostvars(h1=dict(crosshost_backend='pipework',
+                          preflight_probe=dict(_probed('/etc/crosshost/flannel'),
+                                               note=dict(crosshost_backend='flanneld', crosshost_docker=False))))
     assert host_groups(hv, ['h1']) == {'h1': ['crosshost_backend_flanneld', 'crosshost_overlay', 'crosshost_container_bridge']}
 
 
@@ -280,3 +284,12 @@ def test_etcd_endpoints_where_the_flannel_role_reaches_them():
     assert etcd_endpoints(hv, ['e1', 'e2', 'e3', 'e4', 'e5']) == [
         'http://198.18.0.31:2379', 'http://198.18.0.32:12379', 'https://198.18.0.13:2379', 'http://e4.example:2379', 'http://e5:2379']
     assert etcd_endpoints(hv, ['e1'], tls=True) == ['https://198.18.0.31:2379']
+
+
+def test_a_read_of_no_part_leaves_the_state_to_the_facts():
+    """preflight_gather_facts false: the read only notes; interfaces and routes come from the facts already there."""
+    hv = {'h1': dict(crosshost_network=NET, ansible_facts={'crosshost_network_facts': probe('198.18.0.11')},
+                     preflight_probe=dict(changed=False, namespace={'target': 'host'}, note=dict(crosshost_subnet_len=26)))}
+    host = preflight_inputs(hv, ['h1'], ['h1'], {'all': ['h1']})['hosts']['h1']
+    assert host['default_ipv4']['address'] == '198.18.0.11'
+    assert host['routes'] and host['subnet_len'] == 26
