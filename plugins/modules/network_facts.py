@@ -82,7 +82,7 @@ options:
     description:
       - Returned unchanged in RV(note), so that a caller registers values of its own with
         what was read, in the same task run.
-      - The M(crosshost.network.preflight) role notes there the variables its plan reads, as the
+      - The C(crosshost.network.preflight) role notes there the variables its plan reads, as the
         host's tasks see them (play, C(import_playbook) and role variables included, which
         C(hostvars) does not hold).
     type: dict
