@@ -31,15 +31,15 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.crosshost.network.plugins.filter.plan import host_interfaces, not_reached
+from ansible_collections.crosshost.network.plugins.module_utils._checks import OVERLAY_BACKENDS
 
 DEFAULT_DAEMON_JSON = '/etc/docker/daemon.json'
 # IPv6 addresses the kernel does not choose as a source.
 _NO_SOURCE_V6 = frozenset(('tentative', 'dadfailed', 'deprecated'))
 _FAMILIES = {4: 'inet', 6: 'inet6'}
-_OVERLAY_BACKENDS = ('vxlan', 'flanneld')
 # The roles whose files another backend may leave: (role, its directory's variable and
 # default, the backends that keep them). site.yml asks the probe about these directories.
-_PIECES = (('flannel', 'flannel_config_dir', '/etc/crosshost/flannel', _OVERLAY_BACKENDS),
+_PIECES = (('flannel', 'flannel_config_dir', '/etc/crosshost/flannel', OVERLAY_BACKENDS),
            ('pipework', 'pipework_config_dir', '/etc/crosshost/pipework', ('pipework',)))
 # The plan's inputs that are the inventory's crosshost_<key> as it is (None when unset).
 _CROSSHOST_KEYS = ('network', 'subnet_len', 'subnet_min', 'subnet_max', 'subnet', 'network_v6', 'subnet_len_v6', 'subnet_v6',
@@ -237,7 +237,7 @@ def host_groups(hostvars, play_hosts, probe_name='preflight_probe'):
         backend = _text(_get(v, 'crosshost_backend', 'static_routes'))
         paths = (_used(_get(v, probe_name)) or {}).get('paths') or {}
         groups = ['crosshost_backend_' + backend]
-        if backend in _OVERLAY_BACKENDS:
+        if backend in OVERLAY_BACKENDS:
             groups.append('crosshost_overlay')
         for piece, variable, default, keepers in _PIECES:
             if backend not in keepers and paths.get(_get(v, variable, default)) == 'directory':

@@ -22,6 +22,8 @@ from html import escape
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.crosshost.network.plugins.module_utils._checks import OVERLAY_BACKENDS
+
 # Route protocol of what we install (rt_protos.d name, or the number where unnamed).
 _OUR_PROTOCOLS = ('crosshost', '147')
 # Per family: its name, the probe's address key, the plan's subnet and gateway keys.
@@ -166,7 +168,7 @@ def _drift(name, host, cluster):
         for route in routes:
             if str(route.get('protocol')) in _OUR_PROTOCOLS and route.get('dst') not in planned:
                 problems.append('route %s via %s is ours but not in the plan' % (route.get('dst'), route.get('gateway')))
-    elif backend in ('vxlan', 'flanneld'):
+    elif backend in OVERLAY_BACKENDS:
         fdb_dsts = set(entry.get('dst') for entry in facts.get('fdb') or [] if entry.get('dst'))
         for peer in peers:
             peer_plan = cluster[peer]

@@ -54,6 +54,8 @@ EXAMPLE_NETWORKS = {4: '100.64.0.0/16', 6: 'fd00:64::/48'}
 IPV6_MIN_MTU = 1280
 
 BACKENDS = ('static_routes', 'vxlan', 'flanneld', 'pipework', 'none')
+# The backends of the flannel role (the VXLAN overlay, leases).
+OVERLAY_BACKENDS = ('vxlan', 'flanneld')
 MIN_MTU = 576
 
 
@@ -151,7 +153,7 @@ def backend_host_errors(host, data, entry):
     if backend in ('static_routes', 'vxlan', 'flanneld') and not entry.get('underlay_interface'):
         errors.append('host %s: crosshost_backend %s needs the underlay interface, which is not known: set crosshost_underlay_interface'
                       % (host, backend))
-    if backend in ('vxlan', 'flanneld'):
+    if backend in OVERLAY_BACKENDS:
         encap = 'vxlan' if backend == 'vxlan' else overlay.get('flanneld_backend_type') or 'vxlan'
         if encap == 'vxlan':
             errors.extend(_kernel_errors(host, backend, kernel, 'vxlan'))
