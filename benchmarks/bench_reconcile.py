@@ -14,22 +14,31 @@ Runs as root in a scratch namespace (xh-bench-XXXX, always deleted) holding a ve
                        per-task overhead (which comes on top; see --ansible-loop)
   ip -batch floor      one raw `ip -batch -` (+ one `bridge -batch -`) of the same lines
 
-Wall times are measured without tracing. Process counts of the module runs come from a
+The module cases run --repeat rounds (default 3; the other cases once), and every round
+starts with `ansible localhost -m ping`, the fixed cost of one Ansible run, so the two
+are measured side by side. The table gives medians in wall seconds and in CPU seconds
+(user + system of every process the case started), each with its ratio to the median
+ping of the run. CPU time is the steadier figure when other jobs share the machine.
+
+Times are measured without tracing. Process counts of the module runs come from a
 separate run under `strace -f -e trace=execve` (successful execve calls: `ip`, `bridge`
 and `nsenter` of the module, and everything Ansible starts), so tracing does not distort
-the times. Usage (root): .venv/bin/python benchmarks/bench_reconcile.py [--quick] [--sizes 10,100] [--ansible-loop]
+the times. Usage (root): .venv/bin/python benchmarks/bench_reconcile.py [--quick] [--sizes 10,100] [--repeat 5] [--ansible-loop]
 """
 
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import collections
 import glob
 import ipaddress
 import json
 import os
 import re
+import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +53,29 @@ PROTO = 147
 GATEWAY = '198.18.0.2'
 VXLAN = 'xh-bvx'
 IPROUTE_PROGRAMS = ('ip', 'bridge', 'nsenter')
+DEFAULT_REPEAT = 3
+
+
+class Timing(collections.namedtuple('Timing', 'wall cpu')):
+    """Wall seconds and CPU seconds (user + system of the processes started and waited for)."""
+
+    def __add__(self, other):
+        return Timing(self.wall + other.wall, self.cpu + other.cpu)
+
+
+class timed:
+    """``with timed() as clock: ...`` then ``clock.timing``: what the block cost."""
+
+    def __enter__(self):
+        self._usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.monotonic() - self._start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.timing = Timing(wall, usage.ru_utime - self._usage.ru_utime + usage.ru_stime - self._usage.ru_stime)
+        return False
 
 
 def run_group(cmd, env=None, data=None):
@@ -181,42 +213,40 @@ class Runner:
         return iproute, total
 
     def module(self, name, args, variables, trace=False):
-        """Run crosshost.network.<name> once; return (seconds, result, execs)."""
+        """Run crosshost.network.<name> once; return (Timing, result, execs)."""
         vars_file = os.path.join(self.workdir, 'vars.json')
         with open(vars_file, 'w') as handle:
             json.dump(variables, handle)
         cmd, outdir = self._traced([self.ansible, 'localhost', '-m', 'crosshost.network.' + name, '-a', json.dumps(args), '-e', '@' + vars_file], trace)
-        start = time.monotonic()
-        rc, out, err = run_group(cmd, env=self.env)
-        seconds = time.monotonic() - start
+        with timed() as clock:
+            rc, out, err = run_group(cmd, env=self.env)
         try:
             result = json.loads(out)['plays'][0]['tasks'][0]['hosts']['localhost']
         except (ValueError, KeyError, IndexError):
             raise RuntimeError('ansible failed (rc=%d):\n%s\n%s' % (rc, out[-3000:], err[-3000:]))
         if result.get('failed'):
             raise RuntimeError('%s failed: %s' % (name, result.get('msg')))
-        return seconds, result, (self.count_execs(outdir) if outdir else None)
+        return clock.timing, result, (self.count_execs(outdir) if outdir else None)
 
     def adhoc_ping(self, trace=False):
         cmd, outdir = self._traced([self.ansible, 'localhost', '-m', 'ansible.builtin.ping'], trace)
-        start = time.monotonic()
-        rc, out, err = run_group(cmd, env=self.env)
-        seconds = time.monotonic() - start
+        with timed() as clock:
+            rc, out, err = run_group(cmd, env=self.env)
         if rc:
             raise RuntimeError('ansible ping failed (rc=%d): %s %s' % (rc, out[-2000:], err[-2000:]))
-        return seconds, (self.count_execs(outdir) if outdir else None)
+        return clock.timing, (self.count_execs(outdir) if outdir else None)
 
     def per_entry(self, tool, lines):
         """One process per line, as a shell or command loop runs them."""
-        start = time.monotonic()
-        for line in lines:
-            subprocess.run([tool, '-n', self.ns.name] + line.split(), capture_output=True, check=True)
-        return time.monotonic() - start
+        with timed() as clock:
+            for line in lines:
+                subprocess.run([tool, '-n', self.ns.name] + line.split(), capture_output=True, check=True)
+        return clock.timing
 
     def batch(self, tool, lines):
-        start = time.monotonic()
-        subprocess.run([tool, '-n', self.ns.name, '-batch', '-'], input='\n'.join(lines) + '\n', capture_output=True, text=True, check=True)
-        return time.monotonic() - start
+        with timed() as clock:
+            subprocess.run([tool, '-n', self.ns.name, '-batch', '-'], input='\n'.join(lines) + '\n', capture_output=True, text=True, check=True)
+        return clock.timing
 
     def ansible_loop(self, lines, trace=False):
         """A real `loop:` of ansible.builtin.command tasks, one `ip` per item."""
@@ -232,12 +262,11 @@ class Runner:
         env = dict(self.env, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
         # Implicit localhost, as the ad-hoc module runs use: same interpreter, no connection plugin.
         cmd, outdir = self._traced([self.playbook, playbook, '-e', '@' + vars_file], trace)
-        start = time.monotonic()
-        rc, out, err = run_group(cmd, env=env)
-        seconds = time.monotonic() - start
+        with timed() as clock:
+            rc, out, err = run_group(cmd, env=env)
         if rc:
             raise RuntimeError('ansible-playbook loop failed (rc=%d): %s %s' % (rc, out[-2000:], err[-2000:]))
-        return seconds, (self.count_execs(outdir) if outdir else None)
+        return clock.timing, (self.count_execs(outdir) if outdir else None)
 
 
 # ---- the benchmark ------------------------------------------------------------------------
@@ -250,49 +279,53 @@ def check(condition, what):
         raise RuntimeError('benchmark self-check failed: ' + what)
 
 
-def bench_routes(runner, ns, count, rows, loop):
+def bench_routes(runner, ns, count, rows, loop, repeat, pings):
     routes, lines = route_entries(count)
     variables = dict(xh_bench_routes=routes)
     args = dict(netns=ns.name, routes='{{ xh_bench_routes }}', purge=True)
 
-    ns.reset_routes()
-    seconds, result = runner.module('ip_route', args, variables)[:2]
-    check(result['changed'] and ns.count_routes() == count, 'ip_route from empty installed %d of %d routes' % (ns.count_routes(), count))
-    execs = None
+    empty, noop = [], []
+    for _ in range(repeat):
+        pings.append(runner.adhoc_ping()[0])
+        ns.reset_routes()
+        timing, result = runner.module('ip_route', args, variables)[:2]
+        check(result['changed'] and ns.count_routes() == count, 'ip_route from empty installed %d of %d routes' % (ns.count_routes(), count))
+        empty.append(timing)
+        timing, result = runner.module('ip_route', args, variables)[:2]
+        check(not result['changed'], 'ip_route rerun changed: %s' % result['commands'][:3])
+        noop.append(timing)
+    empty_execs = noop_execs = None
     if runner.strace:
         ns.reset_routes()
-        execs = runner.module('ip_route', args, variables, trace=True)[2]
-    rows.append(('routes', count, 'module ip_route, from empty', seconds, fmt_execs(execs)))
-
-    seconds, result = runner.module('ip_route', args, variables)[:2]
-    check(not result['changed'], 'ip_route rerun changed: %s' % result['commands'][:3])
-    execs = runner.module('ip_route', args, variables, trace=True)[2] if runner.strace else None
-    rows.append(('routes', count, 'module ip_route, no-op rerun', seconds, fmt_execs(execs)))
+        empty_execs = runner.module('ip_route', args, variables, trace=True)[2]
+        noop_execs = runner.module('ip_route', args, variables, trace=True)[2]
+    rows.append(('routes', count, 'module ip_route, from empty', empty, fmt_execs(empty_execs)))
+    rows.append(('routes', count, 'module ip_route, no-op rerun', noop, fmt_execs(noop_execs)))
 
     ns.reset_routes()
-    seconds = runner.per_entry('ip', lines)
+    timing = runner.per_entry('ip', lines)
     check(ns.count_routes() == count, 'per-entry loop')
-    rows.append(('routes', count, '1 `ip route replace` per route', seconds, '%d / %d' % (count, count)))
+    rows.append(('routes', count, '1 `ip route replace` per route', [timing], '%d / %d' % (count, count)))
 
     if loop and count in LOOP_SIZES:
         ns.reset_routes()
-        seconds = runner.ansible_loop(lines)[0]
+        timing = runner.ansible_loop(lines)[0]
         check(ns.count_routes() == count, 'ansible loop')
         execs = None
         if runner.strace and count == LOOP_SIZES[0]:
             # Counted once (it is 16 execs a task, linear): tracing 100 tasks again would double the longest case.
             ns.reset_routes()
             execs = runner.ansible_loop(lines, trace=True)[1]
-        rows.append(('routes', count, 'ansible `loop:` of command tasks', seconds, fmt_execs(execs)))
+        rows.append(('routes', count, 'ansible `loop:` of command tasks', [timing], fmt_execs(execs)))
 
     ns.reset_routes()
-    seconds = runner.batch('ip', lines)
+    timing = runner.batch('ip', lines)
     check(ns.count_routes() == count, 'batch')
-    rows.append(('routes', count, 'floor: one raw `ip -batch`', seconds, '1 / 1'))
+    rows.append(('routes', count, 'floor: one raw `ip -batch`', [timing], '1 / 1'))
     ns.reset_routes()
 
 
-def bench_peers(runner, ns, count, rows):
+def bench_peers(runner, ns, count, rows, repeat, pings):
     neighbours, fdb, neigh_lines, fdb_lines = peer_entries(count)
     variables = dict(xh_bench_neighbors=neighbours, xh_bench_fdb=fdb)
     neigh_args = dict(netns=ns.name, dev=VXLAN, neighbors='{{ xh_bench_neighbors }}', purge=True)
@@ -304,38 +337,50 @@ def bench_peers(runner, ns, count, rows):
         execs = tuple(a + b for a, b in zip(first[2], second[2])) if trace else None
         return first[0] + second[0], first[1]['changed'] or second[1]['changed'], execs
 
-    ns.reset_vxlan()
-    seconds, changed = both()[:2]
-    check(changed and ns.count_peers() == (count, count), 'modules from empty: %s of %d' % (ns.count_peers(), count))
-    execs = None
+    empty, noop = [], []
+    for _ in range(repeat):
+        pings.append(runner.adhoc_ping()[0])
+        ns.reset_vxlan()
+        timing, changed = both()[:2]
+        check(changed and ns.count_peers() == (count, count), 'modules from empty: %s of %d' % (ns.count_peers(), count))
+        empty.append(timing)
+        timing, changed = both()[:2]
+        check(not changed, 'neighbour/fdb rerun changed')
+        noop.append(timing)
+    empty_execs = noop_execs = None
     if runner.strace:
         ns.reset_vxlan()
-        execs = both(trace=True)[2]
-    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, from empty', seconds, fmt_execs(execs)))
-
-    seconds, changed = both()[:2]
-    check(not changed, 'neighbour/fdb rerun changed')
-    execs = both(trace=True)[2] if runner.strace else None
-    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, no-op rerun', seconds, fmt_execs(execs)))
+        empty_execs = both(trace=True)[2]
+        noop_execs = both(trace=True)[2]
+    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, from empty', empty, fmt_execs(empty_execs)))
+    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, no-op rerun', noop, fmt_execs(noop_execs)))
 
     ns.reset_vxlan()
-    seconds = runner.per_entry('ip', neigh_lines) + runner.per_entry('bridge', fdb_lines)
+    timing = runner.per_entry('ip', neigh_lines) + runner.per_entry('bridge', fdb_lines)
     check(ns.count_peers() == (count, count), 'per-entry loop')
-    rows.append(('neigh+fdb', count, '1 `ip neigh`/`bridge fdb` per entry', seconds, '%d / %d' % (2 * count, 2 * count)))
+    rows.append(('neigh+fdb', count, '1 `ip neigh`/`bridge fdb` per entry', [timing], '%d / %d' % (2 * count, 2 * count)))
 
     ns.reset_vxlan()
-    seconds = runner.batch('ip', neigh_lines) + runner.batch('bridge', fdb_lines)
+    timing = runner.batch('ip', neigh_lines) + runner.batch('bridge', fdb_lines)
     check(ns.count_peers() == (count, count), 'batch')
-    rows.append(('neigh+fdb', count, 'floor: one `ip -batch` + one `bridge -batch`', seconds, '2 / 2'))
+    rows.append(('neigh+fdb', count, 'floor: one `ip -batch` + one `bridge -batch`', [timing], '2 / 2'))
+
+
+def median_timing(samples):
+    return Timing(statistics.median(t.wall for t in samples), statistics.median(t.cpu for t in samples))
 
 
 def print_table(rows, header):
+    """rows: (kind, entries, case, [Timing, ...], processes); the first row is the ping every ratio is to."""
+    ping = median_timing(rows[0][3])
     print(header)
     print()
-    print('| kind | entries | case | wall s | processes (iproute2 / all) |')
-    print('|---|---:|---|---:|---:|')
-    for kind, count, case, seconds, execs in rows:
-        print('| %s | %d | %s | %.3f | %s |' % (kind, count, case, seconds, execs))
+    print('| kind | entries | case | runs | wall s | wall / ping | CPU s | CPU / ping | processes (iproute2 / all) |')
+    print('|---|---:|---|---:|---:|---:|---:|---:|---:|')
+    for kind, count, case, samples, execs in rows:
+        timing = median_timing(samples)
+        print('| %s | %d | %s | %d | %.3f | %.2fx | %.3f | %.2fx | %s |' % (
+            kind, count, case, len(samples), timing.wall, timing.wall / ping.wall, timing.cpu, timing.cpu / ping.cpu, execs))
     sys.stdout.flush()
 
 
@@ -343,6 +388,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--quick', action='store_true', help='sizes %s only, no Ansible loop' % ','.join(map(str, QUICK_SIZES)))
     parser.add_argument('--sizes', help='comma-separated entry counts (default %s)' % ','.join(map(str, FULL_SIZES)))
+    parser.add_argument('--repeat', type=int, default=DEFAULT_REPEAT,
+                        help='rounds of ping + module runs per size; the table gives medians (default %d)' % DEFAULT_REPEAT)
     parser.add_argument('--ansible-loop', action='store_true', default=None,
                         help='also time a real loop of ansible.builtin.command tasks for %s routes (default: on unless --quick)'
                         % ' and '.join(map(str, LOOP_SIZES)))
@@ -351,6 +398,8 @@ def main():
     opts = parser.parse_args()
     if os.geteuid() != 0:
         parser.error('needs root (network namespaces)')
+    if opts.repeat < 1:
+        parser.error('--repeat must be at least 1')
     sizes = [int(s) for s in opts.sizes.split(',')] if opts.sizes else list(QUICK_SIZES if opts.quick else FULL_SIZES)
     loop = (not opts.quick) if opts.ansible_loop is None else opts.ansible_loop
     if not opts.no_strace and not shutil.which('strace'):
@@ -360,25 +409,23 @@ def main():
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     ns = Namespace()
     workdir = tempfile.mkdtemp(prefix='xh-bench-')
-    rows = []
+    rows, pings = [], []
     try:
         ns.create()
         runner = Runner(ns, workdir, use_strace=not opts.no_strace)
-        seconds, execs = runner.adhoc_ping()
-        if runner.strace:
-            execs = runner.adhoc_ping(trace=True)[1]
-        rows.append(('-', 0, 'fixed cost: `ansible localhost -m ping`', seconds, fmt_execs(execs)))
+        ping_execs = runner.adhoc_ping(trace=True)[1] if runner.strace else None
         for count in sizes:
             print('routes: %d ...' % count, file=sys.stderr)
-            bench_routes(runner, ns, count, rows, loop)
+            bench_routes(runner, ns, count, rows, loop, opts.repeat, pings)
             print('neighbours + fdb: %d ...' % count, file=sys.stderr)
-            bench_peers(runner, ns, count, rows)
+            bench_peers(runner, ns, count, rows, opts.repeat, pings)
     finally:
         ns.delete()
         shutil.rmtree(workdir, ignore_errors=True)
+    rows.insert(0, ('-', 0, 'fixed cost: `ansible localhost -m ping`', pings, fmt_execs(ping_execs)))
     load = os.getloadavg()
-    print_table(rows, 'crosshost.network reconcile benchmark: %d CPUs, load average %.1f %.1f %.1f, namespace %s'
-                % (os.cpu_count(), load[0], load[1], load[2], ns.name))
+    print_table(rows, 'crosshost.network reconcile benchmark: %d CPUs, load average %.1f %.1f %.1f, namespace %s, medians of %d rounds'
+                % (os.cpu_count(), load[0], load[1], load[2], ns.name, opts.repeat))
 
 
 if __name__ == '__main__':

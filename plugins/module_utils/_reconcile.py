@@ -145,13 +145,15 @@ class Reconcile:
             result['diff'] = diff()
         module.exit_json(**result)
 
-    def finish_entries(self, result, key, want, register=False):
+    def finish_entries(self, result, register=False):
         """Exit for a list module (routes, neighbours, FDB): ``result`` is its planner's dict.
 
-        ``register``: also register our protocol name (routes, neighbours).
+        ``register``: also register our protocol name (routes, neighbours). The declared
+        entries are not echoed back: ``commands`` and the diff show them, and at thousands
+        of entries the echo was the costliest part of the result for the controller.
         """
         commands = register_ours(self.module) if register else []
-        self.finish(result['plan'], {key: want, 'removed': result['removed'], 'target': self.ipr.target()},
+        self.finish(result['plan'], {'removed': result['removed'], 'target': self.ipr.target()},
                     diff=lambda: text_diff(result['before'], result['after']), commands=commands, warnings=result['warnings'])
 
 

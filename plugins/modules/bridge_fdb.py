@@ -126,14 +126,6 @@ commands:
   sample:
     - bridge fdb replace c6:d2:32:6f:8f:44 dev flannel.1 dst 198.18.0.12 self permanent
     - bridge fdb append 00:00:00:00:00:00 dev flannel.1 dst 198.18.0.12 self permanent
-entries:
-  description: The declared entries, normalised (lower-case MAC, canonical address).
-  returned: always
-  type: list
-  elements: dict
-  sample:
-    - mac: c6:d2:32:6f:8f:44
-      dst: 198.18.0.12
 removed:
   description: Entries that were (or in check mode would be) deleted, one line an entry.
   returned: always
@@ -189,7 +181,7 @@ def main():
         result = compute_plan(want, parse_fdb(ipr.fdb(dev)), dev, family=family, defaults=defaults, state=params['state'],
                               purge=params['purge'])
 
-    run.finish_entries(result, 'entries', want)
+    run.finish_entries(result)
 
 
 if __name__ == '__main__':

@@ -125,14 +125,6 @@ commands:
   sample:
     - ip neigh replace 100.64.2.0 lladdr c6:d2:32:6f:8f:44 dev flannel.1 nud permanent protocol 147
     - ip neigh del 100.64.9.0 dev flannel.1
-neighbors:
-  description: The declared entries, normalised (canonical address, lower-case MAC).
-  returned: always
-  type: list
-  elements: dict
-  sample:
-    - address: 100.64.2.0
-      lladdr: c6:d2:32:6f:8f:44
 removed:
   description: Entries of ours that were (or in check mode would be) deleted, one line an entry.
   returned: always
@@ -191,7 +183,7 @@ def main():
         result = compute_plan(want, parse_neighbours(ipr.neighbours(dev)), dev, state=params['state'],
                               purge=params['purge'], force=params['force'])
 
-    run.finish_entries(result, 'neighbors', want, register=params['state'] == 'present' and want)
+    run.finish_entries(result, register=params['state'] == 'present' and want)
 
 
 if __name__ == '__main__':

@@ -215,21 +215,6 @@ commands:
   sample:
     - ip route replace 100.64.2.0/24 via 198.18.0.12 table 254 proto 147 metric 0
     - ip route del 100.64.7.0/24 table 254 proto 147 metric 0 via 198.18.0.17 dev eth1
-routes:
-  description: The declared routes, normalised (family, canonical destination, numeric table, effective metric).
-  returned: always
-  type: list
-  elements: dict
-  sample:
-    - family: 4
-      dst: 100.64.2.0/24
-      via: 198.18.0.12
-      dev: null
-      onlink: false
-      metric: 0
-      table: 254
-      src: null
-      mtu: null
 removed:
   description: Routes of ours that were (or in check mode would be) deleted, one line a route.
   returned: always
@@ -275,7 +260,7 @@ def main():
         result = compute_plan(want, have, links, state=params['state'], purge=params['purge'], purge_tables=purge_tables,
                               purge_devices=purge_devices, force=params['force'])
 
-    run.finish_entries(result, 'routes', want, register=params['state'] == 'present' and want)
+    run.finish_entries(result, register=params['state'] == 'present' and want)
 
 
 if __name__ == '__main__':

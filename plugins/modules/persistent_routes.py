@@ -134,13 +134,6 @@ commands:
   sample:
     - ip route replace 100.64.2.0/24 via 198.18.0.12 dev eth1 table 254 proto 147 metric 0
     - write /etc/crosshost/50-routes.batch (mode 0644)
-routes:
-  description: The declared routes, normalised (family, canonical destination, numeric table, effective metric).
-  returned: always
-  type: list
-  elements: dict
-  sample:
-    - {family: 4, dst: 100.64.2.0/24, via: 198.18.0.12, dev: eth1, onlink: false, metric: 0, table: 254, src: null, mtu: null}
 removed:
   description: Routes of ours that were (or in check mode would be) deleted, one line a route.
   returned: always
@@ -204,7 +197,7 @@ def main():
 
     for warning in result['warnings']:
         module.warn(warning)
-    run.finish(plan, dict(routes=want, removed=result['removed'], persisted=result['persisted'], target=run.ipr.target()),
+    run.finish(plan, dict(removed=result['removed'], persisted=result['persisted'], target=run.ipr.target()),
                diff=diff, commands=register_ours(module) if params['state'] == 'present' and want else [],
                apply=lambda batch: batch.apply(module, run.ipr))
 
