@@ -285,7 +285,7 @@ def bench_routes(runner, ns, count, rows, loop, repeat, pings):
     args = dict(netns=ns.name, routes='{{ xh_bench_routes }}', purge=True)
 
     empty, noop = [], []
-    for _ in range(repeat):
+    for _round in range(repeat):
         pings.append(runner.adhoc_ping()[0])
         ns.reset_routes()
         timing, result = runner.module('ip_route', args, variables)[:2]
@@ -338,7 +338,7 @@ def bench_peers(runner, ns, count, rows, repeat, pings):
         return first[0] + second[0], first[1]['changed'] or second[1]['changed'], execs
 
     empty, noop = [], []
-    for _ in range(repeat):
+    for _round in range(repeat):
         pings.append(runner.adhoc_ping()[0])
         ns.reset_vxlan()
         timing, changed = both()[:2]
