@@ -628,7 +628,28 @@ def test_role_joins_the_uplink_and_gives_it_back(lab, uplink):
         # Idempotent.
         again = role_play(lab, 'present', attachments)
         assert not [r for r in again if r.get('changed')], [r.get('task', r) for r in again if r.get('changed')]
-        # Teardown: the uplink gets its addresses and routes back, the bridge goes.
+        # What the join moved is recorded beside the batches.
+        with open('/tmp/%s-cfg/uplink.json' % host) as handle:
+            record = json.load(handle)
+        assert sorted(a['cidr'] for a in record['addresses']) == ['198.18.7.2/24', '2001:db8:7::2/64']
+        assert sorted((r['dst'], r['gateway'], r['metric']) for r in record['routes']) == [
+            ('0.0.0.0/0', '198.18.7.1', 0), ('198.19.9.0/24', '198.18.7.1', 50), ('::/0', '2001:db8:7::1', 1024)]
+        # As Docker 20.10's start on the bridge does: the host's IPv6 address is deleted from it (its
+        # prefix route goes with it). The next run gives it back, the one after changes nothing.
+        sh('ip', '-n', host, 'address', 'del', '2001:db8:7::2/64', 'dev', 'br-pw')
+        sh('ip', '-n', host, '-6', 'route', 'del', 'default', 'dev', 'br-pw')
+        restored = role_play(lab, 'present', attachments)
+        assert [r.get('stdout_lines') for r in restored if r.get('changed')] == [
+            ['address add 2001:db8:7::2/64 dev br-pw nodad',
+             'route replace ::/0 via 2001:db8:7::1 dev br-pw table main proto boot metric 1024']]
+        addrs, routes = l3_state6(host)
+        assert ('br-pw', '2001:db8:7::2', 64) in addrs and ('default', '2001:db8:7::1', 'br-pw', 1024) in routes
+        sh('ip', 'netns', 'exec', host, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:7::1')
+        again = role_play(lab, 'present', attachments)
+        assert not [r for r in again if r.get('changed')], [r.get('task', r) for r in again if r.get('changed')]
+        # Teardown, the IPv6 address deleted again just before: the uplink gets all its addresses and
+        # routes back, the bridge goes.
+        sh('ip', '-n', host, 'address', 'del', '2001:db8:7::2/64', 'dev', 'br-pw')
         role_play(lab, 'absent', attachments)
         assert l3_state(host) == original and l3_state6(host) == original6
         assert 'br-pw' not in host_links(host) and 'eth1' not in host_links(guest) and 'eth2' not in host_links(guest)

@@ -206,3 +206,72 @@ def test_dhcp_client_renews_short_leases_and_releases(lab, run_dir, short_leases
     finally:
         clients.stop('xh-dhcp')
     assert not os.path.exists(os.path.join(run_dir, 'dhcp-xh-dhcp.pid'))
+
+
+def test_boot_records_the_join_and_bridge_restores_what_docker_deleted(lab, run_dir):
+    """`boot` joins a dual-stack uplink to the bridge and records what it moved; Docker 20.10's
+    start on that bridge deletes the host's IPv6 address (its bridge driver); `bridge` puts back
+    what is missing, `--check` only prints it, a second `bridge` has nothing to do."""
+    host = lab['host']
+    lan = test_pipework.new_netns()
+    try:
+        sh('ip', '-n', host, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lan)
+        for ns, dev in ((host, 'up0'), (lan, 'lan0')):
+            sh('ip', '-n', ns, 'link', 'set', dev, 'up')
+        sh('ip', '-n', lan, 'address', 'add', '2001:db8:8::1/64', 'dev', 'lan0', 'nodad')
+        sh('ip', '-n', host, 'address', 'add', '198.18.8.2/24', 'dev', 'up0')
+        sh('ip', '-n', host, 'address', 'add', '2001:db8:8::2/64', 'dev', 'up0', 'nodad')
+        sh('ip', '-n', host, 'route', 'add', 'default', 'via', '198.18.8.1')
+        sh('ip', '-n', host, 'route', 'add', 'default', 'via', '2001:db8:8::1', 'dev', 'up0')
+        bridge_file = os.path.join(run_dir, 'bridge.json')
+        with open(bridge_file, 'w') as handle:
+            json.dump(dict(bridge='br-boot', uplink='up0', forward_accept=False), handle)
+        env = dict(CROSSHOST_PIPEWORK_BRIDGE=bridge_file, CROSSHOST_PIPEWORK_BOOT_WAIT='5')
+
+        def replay(*argv):
+            return run_env(host, run_dir, env, *argv)
+
+        def state6():
+            addrs = [(i['local'], i['prefixlen']) for a in ip_json(host, 'address', 'show', 'dev', 'br-boot')
+                     for i in a.get('addr_info', []) if i['family'] == 'inet6' and i.get('scope') == 'global']
+            routes = [(r['dst'], r.get('gateway')) for r in ip_json(host, '-6', 'route', 'show', 'dev', 'br-boot')
+                      if r.get('protocol') != 'kernel']
+            return addrs, routes
+
+        booted = replay('boot')
+        assert booted.returncode == 0, booted.stdout + booted.stderr
+        assert ip_json(host, 'link', 'show', 'dev', 'up0')[0]['master'] == 'br-boot'
+        joined = state6()
+        assert joined == ([('2001:db8:8::2', 64)], [('default', '2001:db8:8::1')]), joined
+        with open(os.path.join(run_dir, 'uplink.json')) as handle:
+            record = json.load(handle)
+        assert sorted(a['cidr'] for a in record['addresses']) == ['198.18.8.2/24', '2001:db8:8::2/64']
+        assert sorted((r['dst'], r['gateway']) for r in record['routes']) == [('0.0.0.0/0', '198.18.8.1'), ('::/0', '2001:db8:8::1')]
+        assert replay('bridge').stdout == ''  # nothing missing
+
+        # What Docker's start does to the bridge (the IPv6 default route went too, to restore it as well).
+        sh('ip', '-n', host, 'address', 'del', '2001:db8:8::2/64', 'dev', 'br-boot')
+        sh('ip', '-n', host, '-6', 'route', 'del', 'default', 'dev', 'br-boot')
+        lines = ['address add 2001:db8:8::2/64 dev br-boot nodad',
+                 'route replace ::/0 via 2001:db8:8::1 dev br-boot table main proto boot metric 1024']
+        checked = replay('bridge', '--check')
+        assert checked.returncode == 0 and checked.stdout.splitlines() == lines, checked
+        assert state6() == ([], [])
+        restored = replay('bridge')
+        assert restored.returncode == 0 and restored.stdout.splitlines() == lines, restored
+        assert state6() == joined
+        sh('ip', 'netns', 'exec', host, 'busybox', 'ping', '-c', '1', '-W', '2', '2001:db8:8::1')
+        assert replay('bridge').stdout == ''
+
+        # The uplink no longer a port of the bridge (a rollback gave it its addresses): nothing to restore.
+        sh('ip', '-n', host, 'link', 'set', 'dev', 'up0', 'nomaster')
+        sh('ip', '-n', host, 'address', 'del', '2001:db8:8::2/64', 'dev', 'br-boot')
+        assert replay('bridge', '--check').stdout == ''
+    finally:
+        sh('ip', 'netns', 'del', lan, check=False)
+
+
+def run_env(hostns, run_dir, extra, *argv):
+    env = dict(os.environ, CROSSHOST_PIPEWORK_RUN_DIR=run_dir, **extra)
+    return subprocess.run(['ip', 'netns', 'exec', hostns, 'python3', REPLAY] + list(argv), env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
