@@ -28,6 +28,7 @@ Times depend on the machine's load: compare the rows of one run.
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,19 +55,27 @@ def profiled_env(collections=None):
 
 
 def run(argv, checkout=None):
-    """Run an ansible command on the controller (with CHECKOUT as crosshost.network); (seconds, rc, output)."""
+    """Run an ansible command on the controller (with CHECKOUT as crosshost.network); (seconds, rc, output, cpu).
+
+    cpu: user + system seconds of the controller's processes (Ansible and its ssh clients);
+    the hosts' own processes run in the lab containers and are not counted.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=checkout.root if checkout else ROOT, env=profiled_env(checkout and checkout.collections),
                           capture_output=True, text=True,
                           timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
-    return time.monotonic() - start, proc.returncode, proc.stdout + proc.stderr
+    seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime
+    return seconds, proc.returncode, proc.stdout + proc.stderr, cpu
 
 
 def setup(lab):
     argv = [os.path.join(os.path.dirname(sys.executable), 'ansible'), '-i', lab.inventory, 'cluster',
             '-m', 'ansible.builtin.setup', '-a', 'gather_subset=network']
-    seconds, rc, output = run(argv)
-    return dict(step='ansible -m setup (network)', seconds=seconds, rc=rc, output=output, runs=1.0,
+    seconds, rc, output, cpu = run(argv)
+    return dict(step='ansible -m setup (network)', seconds=seconds, cpu=cpu, rc=rc, output=output, runs=1.0,
                 changed='-', profile=[])
 
 
@@ -86,10 +95,10 @@ class Checkout:
 def site(lab, label, *args, checkout=None):
     argv = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', lab.inventory,
             os.path.join(checkout.root if checkout else ROOT, 'playbooks', 'site.yml')] + list(args)
-    seconds, rc, output = run(argv, checkout)
+    seconds, rc, output, cpu = run(argv, checkout)
     counts = recap(output)
     runs = [c.get('ok', 0) + c.get('skipped', 0) + c.get('failed', 0) + c.get('unreachable', 0) for c in counts.values()]
-    return dict(step=label, seconds=seconds, rc=rc, output=output,
+    return dict(step=label, seconds=seconds, cpu=cpu, rc=rc, output=output,
                 runs=sum(runs) / len(runs) if runs else 0.0,
                 changed=sum(c.get('changed', 0) for c in counts.values()),
                 profile=profile(output))

@@ -6,8 +6,10 @@ sets crosshost_docker false, so site.yml leaves the docker role out), Docker obj
 ``crosshost-i9speed-scale-*``, underlay 198.18.53.0/24 (room for 50 hosts), runs
 ``ansible -m setup -a gather_subset=network``, site.yml on the fresh lab and site.yml
 again (the no-op rerun), then destroys the lab. One row per size: wall seconds of each
-step, divided by the hosts, and task runs per host (see bench_noop.py). What it
-answers: does the cost of a host stay flat (or fall) as the cluster grows?
+step, divided by the hosts; the controller's CPU seconds per host (Ansible and its ssh
+clients, user + system, but not ssh's detached ControlPersist masters: the lab hosts
+share this machine's cores, so wall time per host also grows with the hosts' own work); and task runs per host (see bench_noop.py). What
+it answers: does the cost of a host stay flat (or fall) as the cluster grows?
 
     /work/bin/labslot crosshost-i9speed-scale .venv/bin/python benchmarks/bench_scale.py [--sizes 10,25,50]
 
@@ -50,8 +52,9 @@ def main():
     # Each row as soon as its lab is measured: a long run still tells what it saw.
     print('site.yml on light lab hosts (no Docker, backend static_routes), %s' % time.strftime('%Y-%m-%d %H:%M'))
     print()
-    print('| hosts | setup s | first run s | s per host | no-op rerun s | s per host | ratio no-op/setup | task runs per host (first / no-op) | load |')
-    print('|---:|---:|---:|---:|---:|---:|---:|---|---|')
+    print('| hosts | setup s | first run s | s per host | no-op rerun s | s per host | ratio no-op/setup'
+          ' | controller CPU s per host (first / no-op) | task runs per host (first / no-op) | load |')
+    print('|---:|---:|---:|---:|---:|---:|---:|---|---|---|')
     sys.stdout.flush()
     for hosts in sizes:
         print('%d light hosts ...' % hosts, file=sys.stderr)
@@ -65,9 +68,10 @@ def main():
             break
         finally:
             print('%d light hosts: %.0f s in all' % (hosts, time.monotonic() - started), file=sys.stderr)
-        print('| %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f / %.1f | %.1f |'
+        print('| %d | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.2f / %.2f | %.1f / %.1f | %.1f |'
               % (hosts, setup['seconds'], first['seconds'], first['seconds'] / hosts, noop['seconds'], noop['seconds'] / hosts,
-                 noop['seconds'] / setup['seconds'], first['runs'], noop['runs'], os.getloadavg()[0]))
+                 noop['seconds'] / setup['seconds'], first['cpu'] / hosts, noop['cpu'] / hosts, first['runs'], noop['runs'],
+                 os.getloadavg()[0]))
         sys.stdout.flush()
     return status
 
