@@ -31,6 +31,7 @@ _FAMILY_NAMES = {4: 'IPv4', 6: 'IPv6'}
 _PROBE_KEYS = {4: 'address', 6: 'address6'}
 _SUBNET_KEYS = {4: 'subnet', 6: 'subnet_v6'}
 _GATEWAY_KEYS = {4: 'gateway', 6: 'gateway_v6'}
+_UNDERLAY_KEYS = {4: 'underlay_ip', 6: 'underlay_ip6'}
 
 
 def _network(text):
@@ -122,7 +123,8 @@ def _connection(src, dst, family=4):
                 'dev': dev, 'gateway': gateway}
     if kind == 'vxlan':
         vni = (interface.get('details') or {}).get('id')
-        label = 'VXLAN %s%s to %s' % (dev, ' (VNI %s)' % vni if vni is not None else '', dst['plan'].get('underlay_ip'))
+        # Each family's device runs over that family's underlay (flannel.1, flannel-v6.1).
+        label = 'VXLAN %s%s to %s' % (dev, ' (VNI %s)' % vni if vni is not None else '', dst['plan'].get(_UNDERLAY_KEYS[family]))
         return {'kind': 'vxlan', 'label': label, 'dev': dev, 'gateway': gateway}
     if kind == 'bridge' and not gateway:
         ports = ((facts.get('bridges') or {}).get(dev) or {}).get('ports') or []
@@ -170,13 +172,19 @@ def _drift(name, host, cluster):
                 problems.append('route %s via %s is ours but not in the plan' % (route.get('dst'), route.get('gateway')))
     elif backend in OVERLAY_BACKENDS:
         fdb_dsts = set(entry.get('dst') for entry in facts.get('fdb') or [] if entry.get('dst'))
+        # Per family of the peer's plan: its subnet on a VXLAN device, the FDB entry to its
+        # underlay address of that family (IPv6 only: no IPv4 subnet, device or entry).
         for peer in peers:
             peer_plan = cluster[peer]
-            route = next((r for r in routes if r.get('dst') == peer_plan.get('subnet')), None)
-            if route is None or (_interfaces(facts).get(route.get('dev')) or {}).get('kind') != 'vxlan':
-                problems.append('no route to %s (%s) on a VXLAN device' % (peer_plan.get('subnet'), peer))
-            if peer_plan.get('underlay_ip') not in fdb_dsts:
-                problems.append('no VXLAN forwarding entry for %s (%s)' % (peer_plan.get('underlay_ip'), peer))
+            for family in (4, 6):
+                subnet = peer_plan.get(_SUBNET_KEYS[family])
+                if not subnet:
+                    continue
+                route = next((r for r in _main_routes(facts, family) if r.get('dst') == subnet), None)
+                if route is None or (_interfaces(facts).get(route.get('dev')) or {}).get('kind') != 'vxlan':
+                    problems.append('no route to %s (%s) on a VXLAN device' % (subnet, peer))
+                if peer_plan.get(_UNDERLAY_KEYS[family]) not in fdb_dsts:
+                    problems.append('no VXLAN forwarding entry for %s (%s)' % (peer_plan.get(_UNDERLAY_KEYS[family]), peer))
     return problems
 
 

@@ -153,6 +153,42 @@ def test_ipv6_only_cluster_and_its_drift():
         ('node1', 'node2'), ('node1', 'node3'), ('node2', 'node3')]
 
 
+def _vxlan_dual_stack(ipv4=True):
+    """The vxlan cluster dual-stack (or IPv6 only): flannel-v6.1 with a route and an FDB entry to the IPv6 underlay per peer."""
+    hosts = _dual_stack(ipv4)
+    for n, name in enumerate(HOSTS, 1):
+        host, vxlan = hosts[name], _vxlan()[name]
+        host['backend'] = 'vxlan'
+        facts = host['facts']
+        peers = [m for m in (1, 2, 3) if m != n]
+        facts['routes'] = [r for r in facts['routes'] if r['protocol'] != 'crosshost']
+        facts['fdb'] = [{'mac': '0e:00:00:00:06:0%d' % m, 'dev': 'flannel-v6.1', 'dst': '2001:db8:1::1%d' % m} for m in peers]
+        facts['interfaces']['flannel-v6.1'] = {'kind': 'vxlan', 'mtu': 1430, 'details': {'id': 1}, 'addresses': []}
+        facts['routes'] += [dict(_route('2001:db8:100:%d::/64' % m, 'flannel-v6.1', '2001:db8:100:%d::' % m), family='inet6')
+                            for m in peers]
+        if ipv4:
+            facts['interfaces']['flannel.1'] = vxlan['facts']['interfaces']['flannel.1']
+            facts['routes'] += [r for r in vxlan['facts']['routes'] if r['dev'] == 'flannel.1']
+            facts['fdb'] += vxlan['facts']['fdb']
+    return hosts
+
+
+@pytest.mark.parametrize('ipv4', [True, False], ids=['dual-stack', 'ipv6-only'])
+def test_vxlan_drift_per_family_of_the_plan(ipv4):
+    """Each family of the plan on its own device and underlay: a missing IPv6 route or entry is drift; IPv6 only lacks nothing."""
+    hosts = _vxlan_dual_stack(ipv4)
+    report = cluster_report(hosts)
+    assert report['drift'] == {}
+    labels = {(p['src'], p['dst'], p['family']): p['connection']['label'] for p in report['pairs']}
+    assert labels[('node3', 'node1', 6)] == 'VXLAN flannel-v6.1 (VNI 1) to 2001:db8:1::11'
+    assert labels.get(('node3', 'node1', 4)) == ('VXLAN flannel.1 (VNI 1) to 198.18.1.11' if ipv4 else None)
+    facts = hosts['node1']['facts']
+    facts['routes'] = [r for r in facts['routes'] if r['dst'] != '2001:db8:100:2::/64']
+    facts['fdb'] = [e for e in facts['fdb'] if e['dst'] != '2001:db8:1::13']
+    assert cluster_report(hosts)['drift'] == {'node1': ['no route to 2001:db8:100:2::/64 (node2) on a VXLAN device',
+                                                        'no VXLAN forwarding entry for 2001:db8:1::13 (node3)']}
+
+
 def test_vxlan_cluster_is_all_good():
     report = cluster_report(_vxlan())
     assert report['drift'] == {}
