@@ -1,6 +1,6 @@
-"""Role crosshost.network.etcd on three throwaway lab containers (crosshost-lab-host image).
+"""Role crosshost.network.etcd on three throwaway lab containers (the lab's host image, crosshost-lab-node).
 
-The containers have no systemd: etcd runs from Debian's /etc/init.d/etcd. After the role,
+The containers run a sleep instead of the image's systemd: etcd runs from Debian's /etc/init.d/etcd. After the role,
 flannel_network_config and flannel_lease run on the containers against the new cluster.
 Everything is named xhtest-etcd-<random> and removed, pass or fail.
 """
@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, ansible_env
 from etcd_server import make_certs
 
-IMAGE = os.environ.get('CROSSHOST_LAB_HOST_IMAGE', 'crosshost-lab-host')
+IMAGE = os.environ.get('CROSSHOST_LAB_NODE_IMAGE', 'crosshost-lab-node')
 HOSTS = ('etcd1', 'etcd2', 'etcd3')
 
 PLAYBOOK = """
@@ -72,9 +72,9 @@ def lab_image():
         docker('info')
     except (FileNotFoundError, subprocess.CalledProcessError):
         pytest.skip('no Docker engine answers `docker info`')
-    build = subprocess.run([os.path.join(ROOT, 'playbooks', 'lab', 'build-images.sh'), 'host'],
+    build = subprocess.run([os.path.join(ROOT, 'playbooks', 'lab', 'build-images.sh'), 'node'],
                            capture_output=True, text=True, timeout=1200, check=False,
-                           env=dict(os.environ, CROSSHOST_LAB_HOST_IMAGE=IMAGE))
+                           env=dict(os.environ, CROSSHOST_LAB_NODE_IMAGE=IMAGE))
     assert build.returncode == 0 and have_image(), 'could not build %s:\n%s\n%s' % (IMAGE, build.stdout[-3000:], build.stderr[-3000:])
 
 
@@ -99,7 +99,7 @@ def make_lab():
             ip = '198.19.%d.%d' % (third, 11 + index)
             containers.append(name)
             docker('run', '-d', '--name', name, '--hostname', host, '--network', tag, '--ip', ip,
-                   '-e', 'CROSSHOST_LAB_DOCKER=0', IMAGE)
+                   '--entrypoint', '/bin/sleep', IMAGE, 'infinity')
             lab[host] = (name, ip)
         return lab
 
