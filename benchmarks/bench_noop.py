@@ -28,7 +28,6 @@ Times depend on the machine's load: compare the rows of one run.
 import argparse
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests', 'lab'))
 
 from labdriver import CLUSTER_VARS, PLAYBOOK_TIMEOUT, ROOT, ansible_env, create_lab, destroy_lab, recap  # noqa: E402
+from timing import timed  # noqa: E402  (benchmarks/, the script's own folder)
 
 LAB_NAME = 'crosshost-i9speed'
 LAB_SUBNET = '198.18.52.0/24'
@@ -60,15 +60,11 @@ def run(argv, checkout=None):
     cpu: user + system seconds of the controller's processes (Ansible and its ssh clients);
     the hosts' own processes run in the lab containers and are not counted.
     """
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
-    proc = subprocess.run(argv, cwd=checkout.root if checkout else ROOT, env=profiled_env(checkout and checkout.collections),
-                          capture_output=True, text=True,
-                          timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
-    seconds = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime
-    return seconds, proc.returncode, proc.stdout + proc.stderr, cpu
+    with timed() as clock:
+        proc = subprocess.run(argv, cwd=checkout.root if checkout else ROOT, env=profiled_env(checkout and checkout.collections),
+                              capture_output=True, text=True,
+                              timeout=PLAYBOOK_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+    return clock.timing.wall, proc.returncode, proc.stdout + proc.stderr, clock.timing.cpu
 
 
 def setup(lab):

@@ -29,21 +29,20 @@ the times. Usage (root): .venv/bin/python benchmarks/bench_reconcile.py [--quick
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import collections
 import glob
 import ipaddress
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
+
+from timing import Timing, timed  # benchmarks/, the script's own folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FULL_SIZES = (10, 100, 1000, 5000)
@@ -54,28 +53,6 @@ GATEWAY = '198.18.0.2'
 VXLAN = 'xh-bvx'
 IPROUTE_PROGRAMS = ('ip', 'bridge', 'nsenter')
 DEFAULT_REPEAT = 3
-
-
-class Timing(collections.namedtuple('Timing', 'wall cpu')):
-    """Wall seconds and CPU seconds (user + system of the processes started and waited for)."""
-
-    def __add__(self, other):
-        return Timing(self.wall + other.wall, self.cpu + other.cpu)
-
-
-class timed:
-    """``with timed() as clock: ...`` then ``clock.timing``: what the block cost."""
-
-    def __enter__(self):
-        self._usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self._start = time.monotonic()
-        return self
-
-    def __exit__(self, *exc):
-        wall = time.monotonic() - self._start
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.timing = Timing(wall, usage.ru_utime - self._usage.ru_utime + usage.ru_stime - self._usage.ru_stime)
-        return False
 
 
 def run_group(cmd, env=None, data=None):

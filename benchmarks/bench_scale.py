@@ -8,8 +8,9 @@ sets crosshost_docker false, so site.yml leaves the docker role out), Docker obj
 again (the no-op rerun), then destroys the lab. One row per size: wall seconds of each
 step, divided by the hosts; the controller's CPU seconds per host (Ansible and its ssh
 clients, user + system, but not ssh's detached ControlPersist masters: the lab hosts
-share this machine's cores, so wall time per host also grows with the hosts' own work); and task runs per host (see bench_noop.py). What
-it answers: does the cost of a host stay flat (or fall) as the cluster grows?
+share this machine's cores, so wall time per host also grows with the hosts' own work);
+and task runs per host (see bench_noop.py). What it answers: does the cost of a host
+stay flat (or fall) as the cluster grows?
 
     /work/bin/labslot crosshost-i9speed-scale .venv/bin/python benchmarks/bench_scale.py [--sizes 10,25,50]
 
