@@ -19,11 +19,15 @@ starts with `ansible localhost -m ping`, the fixed cost of one Ansible run, so t
 are measured side by side. The table gives medians in wall seconds and in CPU seconds
 (user + system of every process the case started), each with its ratio to the median
 ping of the run. CPU time is the steadier figure when other jobs share the machine.
+With --against REV, every round also runs the same module calls from the collection as
+it was at git revision REV (its plugins/ and meta/ unpacked into a scratch collection
+path), and a second table gives this checkout's medians over REV's.
 
 Times are measured without tracing. Process counts of the module runs come from a
 separate run under `strace -f -e trace=execve` (successful execve calls: `ip`, `bridge`
 and `nsenter` of the module, and everything Ansible starts), so tracing does not distort
 the times. Usage (root): .venv/bin/python benchmarks/bench_reconcile.py [--quick] [--sizes 10,100] [--repeat 5] [--ansible-loop]
+[--against REV]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,6 +78,15 @@ def run_group(cmd, env=None, data=None):
 def sh(*argv, **kwargs):
     data = kwargs.pop('data', None)
     return subprocess.run([str(a) for a in argv], input=data, capture_output=True, text=True, check=True, **kwargs).stdout
+
+
+def unpack_revision(rev, workdir):
+    """The collection at git revision ``rev`` as a collections path in ``workdir``."""
+    tree = os.path.join(workdir, 'against', 'ansible_collections', 'crosshost', 'network')
+    os.makedirs(tree)
+    archive = subprocess.run(['git', '-C', ROOT, 'archive', rev, 'plugins', 'meta', 'galaxy.yml'], capture_output=True, check=True).stdout
+    subprocess.run(['tar', '-x', '-C', tree], input=archive, check=True)
+    return os.path.join(workdir, 'against')
 
 
 # ---- what to reconcile -----------------------------------------------------------------
@@ -140,14 +153,17 @@ class Namespace:
 
 # ---- runners -----------------------------------------------------------------------------
 class Runner:
-    def __init__(self, ns, workdir, use_strace):
+    def __init__(self, ns, workdir, use_strace, against=None):
         self.ns = ns
         self.workdir = workdir
+        self.against = against
         self.strace = shutil.which('strace') if use_strace else None
         venv_bin = os.path.join(ROOT, '.venv', 'bin')
         self.ansible = os.path.join(venv_bin, 'ansible') if os.path.exists(os.path.join(venv_bin, 'ansible')) else shutil.which('ansible')
         self.playbook = os.path.join(os.path.dirname(self.ansible), 'ansible-playbook')
         self.env = self._ansible_env(venv_bin)
+        # REV's collection: the same Ansible, another crosshost.network.
+        self.against_env = dict(self.env, ANSIBLE_COLLECTIONS_PATH=unpack_revision(against, workdir)) if against else None
 
     @staticmethod
     def _ansible_env(venv_bin):
@@ -189,14 +205,14 @@ class Runner:
         shutil.rmtree(outdir, ignore_errors=True)
         return iproute, total
 
-    def module(self, name, args, variables, trace=False):
-        """Run crosshost.network.<name> once; return (Timing, result, execs)."""
+    def module(self, name, args, variables, trace=False, env=None):
+        """Run crosshost.network.<name> once (``env``: another collection's); return (Timing, result, execs)."""
         vars_file = os.path.join(self.workdir, 'vars.json')
         with open(vars_file, 'w') as handle:
             json.dump(variables, handle)
         cmd, outdir = self._traced([self.ansible, 'localhost', '-m', 'crosshost.network.' + name, '-a', json.dumps(args), '-e', '@' + vars_file], trace)
         with timed() as clock:
-            rc, out, err = run_group(cmd, env=self.env)
+            rc, out, err = run_group(cmd, env=env or self.env)
         try:
             result = json.loads(out)['plays'][0]['tasks'][0]['hosts']['localhost']
         except (ValueError, KeyError, IndexError):
@@ -256,28 +272,49 @@ def check(condition, what):
         raise RuntimeError('benchmark self-check failed: ' + what)
 
 
+def module_rows(runner, repeat, pings, reset, once, installed, case, kind, count, rows, execs):
+    """The module cases: ``repeat`` rounds of ping, then from empty and the no-op rerun.
+
+    ``reset()`` empties the namespace, ``once(env)`` runs the module(s) and returns
+    (Timing, changed), ``installed()`` says what from empty left short (None: all there).
+    With --against, REV's collection runs in every round too, first in every other round.
+    ``execs`` (a pair, or None) are this checkout's process counts.
+    """
+    checkouts = [('', None)] + ([(' at ' + runner.against, runner.against_env)] if runner.against else [])
+    samples = dict((label, ([], [])) for label, _env in checkouts)
+    for index in range(repeat):
+        pings.append(runner.adhoc_ping()[0])
+        for label, env in (checkouts[::-1] if index % 2 else checkouts):
+            reset()
+            timing, changed = once(env)
+            short = installed()
+            check(changed and not short, '%s%s from empty: %s' % (case, label, short or 'no change'))
+            samples[label][0].append(timing)
+            timing, changed = once(env)
+            check(not changed, '%s%s rerun changed' % (case, label))
+            samples[label][1].append(timing)
+    for label, (empty, noop) in samples.items():
+        rows.append((kind, count, '%s%s, from empty' % (case, label), empty, fmt_execs(execs[0] if execs and not label else None)))
+        rows.append((kind, count, '%s%s, no-op rerun' % (case, label), noop, fmt_execs(execs[1] if execs and not label else None)))
+
+
 def bench_routes(runner, ns, count, rows, loop, repeat, pings):
     routes, lines = route_entries(count)
     variables = dict(xh_bench_routes=routes)
     args = dict(netns=ns.name, routes='{{ xh_bench_routes }}', purge=True)
 
-    empty, noop = [], []
-    for _round in range(repeat):
-        pings.append(runner.adhoc_ping()[0])
-        ns.reset_routes()
-        timing, result = runner.module('ip_route', args, variables)[:2]
-        check(result['changed'] and ns.count_routes() == count, 'ip_route from empty installed %d of %d routes' % (ns.count_routes(), count))
-        empty.append(timing)
-        timing, result = runner.module('ip_route', args, variables)[:2]
-        check(not result['changed'], 'ip_route rerun changed: %s' % result['commands'][:3])
-        noop.append(timing)
-    empty_execs = noop_execs = None
+    def once(env=None, trace=False):
+        timing, result, execs = runner.module('ip_route', args, variables, trace, env)
+        return (execs if trace else timing), result['changed']
+
+    def installed():
+        return None if ns.count_routes() == count else '%d of %d routes' % (ns.count_routes(), count)
+
+    execs = None
     if runner.strace:
         ns.reset_routes()
-        empty_execs = runner.module('ip_route', args, variables, trace=True)[2]
-        noop_execs = runner.module('ip_route', args, variables, trace=True)[2]
-    rows.append(('routes', count, 'module ip_route, from empty', empty, fmt_execs(empty_execs)))
-    rows.append(('routes', count, 'module ip_route, no-op rerun', noop, fmt_execs(noop_execs)))
+        execs = once(trace=True)[0], once(trace=True)[0]
+    module_rows(runner, repeat, pings, ns.reset_routes, once, installed, 'module ip_route', 'routes', count, rows, execs)
 
     ns.reset_routes()
     timing = runner.per_entry('ip', lines)
@@ -308,29 +345,20 @@ def bench_peers(runner, ns, count, rows, repeat, pings):
     neigh_args = dict(netns=ns.name, dev=VXLAN, neighbors='{{ xh_bench_neighbors }}', purge=True)
     fdb_args = dict(netns=ns.name, dev=VXLAN, entries='{{ xh_bench_fdb }}', purge=True)
 
-    def both(trace=False):
-        first = runner.module('ip_neighbor', neigh_args, variables, trace)
-        second = runner.module('bridge_fdb', fdb_args, variables, trace)
-        execs = tuple(a + b for a, b in zip(first[2], second[2])) if trace else None
-        return first[0] + second[0], first[1]['changed'] or second[1]['changed'], execs
+    def both(env=None, trace=False):
+        first = runner.module('ip_neighbor', neigh_args, variables, trace, env)
+        second = runner.module('bridge_fdb', fdb_args, variables, trace, env)
+        measure = tuple(a + b for a, b in zip(first[2], second[2])) if trace else first[0] + second[0]
+        return measure, first[1]['changed'] or second[1]['changed']
 
-    empty, noop = [], []
-    for _round in range(repeat):
-        pings.append(runner.adhoc_ping()[0])
-        ns.reset_vxlan()
-        timing, changed = both()[:2]
-        check(changed and ns.count_peers() == (count, count), 'modules from empty: %s of %d' % (ns.count_peers(), count))
-        empty.append(timing)
-        timing, changed = both()[:2]
-        check(not changed, 'neighbour/fdb rerun changed')
-        noop.append(timing)
-    empty_execs = noop_execs = None
+    def installed():
+        return None if ns.count_peers() == (count, count) else '%s of %d' % (ns.count_peers(), count)
+
+    execs = None
     if runner.strace:
         ns.reset_vxlan()
-        empty_execs = both(trace=True)[2]
-        noop_execs = both(trace=True)[2]
-    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, from empty', empty, fmt_execs(empty_execs)))
-    rows.append(('neigh+fdb', count, 'modules ip_neighbor + bridge_fdb, no-op rerun', noop, fmt_execs(noop_execs)))
+        execs = both(trace=True)[0], both(trace=True)[0]
+    module_rows(runner, repeat, pings, ns.reset_vxlan, both, installed, 'modules ip_neighbor + bridge_fdb', 'neigh+fdb', count, rows, execs)
 
     ns.reset_vxlan()
     timing = runner.per_entry('ip', neigh_lines) + runner.per_entry('bridge', fdb_lines)
@@ -361,6 +389,20 @@ def print_table(rows, header):
     sys.stdout.flush()
 
 
+def print_against(rows, rev):
+    """This checkout's module cases over the same cases at ``rev``, measured in the same rounds."""
+    label = ' at ' + rev
+    theirs = dict(((kind, count, case.replace(label, '')), samples) for kind, count, case, samples, _execs in rows if label in case)
+    print()
+    print('| kind | entries | case | wall, this checkout / %s | CPU, this checkout / %s |' % (rev, rev))
+    print('|---|---:|---|---:|---:|')
+    for kind, count, case, samples, _execs in rows:
+        if (kind, count, case) in theirs:
+            mine, other = median_timing(samples), median_timing(theirs[(kind, count, case)])
+            print('| %s | %d | %s | %.2fx | %.2fx |' % (kind, count, case, mine.wall / other.wall, mine.cpu / other.cpu))
+    sys.stdout.flush()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--quick', action='store_true', help='sizes %s only, no Ansible loop' % ','.join(map(str, QUICK_SIZES)))
@@ -372,6 +414,8 @@ def main():
                         % ' and '.join(map(str, LOOP_SIZES)))
     parser.add_argument('--no-ansible-loop', dest='ansible_loop', action='store_false')
     parser.add_argument('--no-strace', action='store_true', help='skip the (separate, untimed) strace runs that count processes')
+    parser.add_argument('--against', metavar='REV',
+                        help="also run the module cases from the collection at git revision REV, in the same rounds")
     opts = parser.parse_args()
     if os.geteuid() != 0:
         parser.error('needs root (network namespaces)')
@@ -389,7 +433,7 @@ def main():
     rows, pings = [], []
     try:
         ns.create()
-        runner = Runner(ns, workdir, use_strace=not opts.no_strace)
+        runner = Runner(ns, workdir, use_strace=not opts.no_strace, against=opts.against)
         ping_execs = runner.adhoc_ping(trace=True)[1] if runner.strace else None
         for count in sizes:
             print('routes: %d ...' % count, file=sys.stderr)
@@ -403,6 +447,8 @@ def main():
     load = os.getloadavg()
     print_table(rows, 'crosshost.network reconcile benchmark: %d CPUs, load average %.1f %.1f %.1f, namespace %s, medians of %d rounds'
                 % (os.cpu_count(), load[0], load[1], load[2], ns.name, opts.repeat))
+    if opts.against:
+        print_against(rows, opts.against)
 
 
 if __name__ == '__main__':
