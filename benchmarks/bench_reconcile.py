@@ -276,7 +276,7 @@ def module_rows(runner, repeat, pings, reset, once, installed, case, kind, count
     """The module cases: ``repeat`` rounds of ping, then from empty and the no-op rerun.
 
     ``reset()`` empties the namespace, ``once(env)`` runs the module(s) and returns
-    (Timing, changed), ``installed()`` says what from empty left short (None: all there).
+    (Timing, changed, commands), ``installed()`` says what from empty left short (None: all there).
     With --against, REV's collection runs in every round too, first in every other round.
     ``execs`` (a pair, or None) are this checkout's process counts.
     """
@@ -286,12 +286,12 @@ def module_rows(runner, repeat, pings, reset, once, installed, case, kind, count
         pings.append(runner.adhoc_ping()[0])
         for label, env in (checkouts[::-1] if index % 2 else checkouts):
             reset()
-            timing, changed = once(env)
+            timing, changed = once(env)[:2]
             short = installed()
             check(changed and not short, '%s%s from empty: %s' % (case, label, short or 'no change'))
             samples[label][0].append(timing)
-            timing, changed = once(env)
-            check(not changed, '%s%s rerun changed' % (case, label))
+            timing, changed, commands = once(env)
+            check(not changed, '%s%s rerun changed: %s' % (case, label, commands[:3]))
             samples[label][1].append(timing)
     for label, (empty, noop) in samples.items():
         rows.append((kind, count, '%s%s, from empty' % (case, label), empty, fmt_execs(execs[0] if execs and not label else None)))
@@ -305,7 +305,7 @@ def bench_routes(runner, ns, count, rows, loop, repeat, pings):
 
     def once(env=None, trace=False):
         timing, result, execs = runner.module('ip_route', args, variables, trace, env)
-        return (execs if trace else timing), result['changed']
+        return (execs if trace else timing), result['changed'], result['commands']
 
     def installed():
         return None if ns.count_routes() == count else '%d of %d routes' % (ns.count_routes(), count)
@@ -349,7 +349,7 @@ def bench_peers(runner, ns, count, rows, repeat, pings):
         first = runner.module('ip_neighbor', neigh_args, variables, trace, env)
         second = runner.module('bridge_fdb', fdb_args, variables, trace, env)
         measure = tuple(a + b for a, b in zip(first[2], second[2])) if trace else first[0] + second[0]
-        return measure, first[1]['changed'] or second[1]['changed']
+        return measure, first[1]['changed'] or second[1]['changed'], first[1]['commands'] + second[1]['commands']
 
     def installed():
         return None if ns.count_peers() == (count, count) else '%s of %d' % (ns.count_peers(), count)
